@@ -1,0 +1,85 @@
+"""The user's per-stream CEQL filters (config `stream_filters`): read, checked, looked up."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping, Optional, Sequence
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_sendoso import ceql
+
+
+@lru_cache(maxsize=None)
+def stream_schemas() -> Mapping[str, Mapping[str, Any]]:
+    """Every stream's JSON schema, by stream name, as shipped in the package."""
+    folder = resources.files("source_sendoso") / "schemas"
+    return {
+        entry.name[: -len(".json")]: json.loads(entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    }
+
+
+def _config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+def _schema_has_path(schema: Mapping[str, Any], path: Sequence[str]) -> bool:
+    node: Mapping[str, Any] = schema
+    for part in path:
+        properties = node.get("properties")
+        if properties is None:
+            # An object without declared properties (free-form): anything below is fine.
+            return True
+        if part not in properties:
+            return False
+        node = properties[part]
+        if node.get("type") and "array" in node.get("type", []) and "items" in node:
+            node = node["items"]
+    return True
+
+
+def parse_stream_filter(stream: str, where: str) -> ceql.Expr:
+    """Parses one filter and checks it against the stream's schema, or raises a config error."""
+    schemas = stream_schemas()
+    if stream not in schemas:
+        raise _config_error(
+            f"Stream filter names the stream '{stream}', which does not exist. "
+            f"Known streams: {', '.join(sorted(schemas))}."
+        )
+    try:
+        expression = ceql.parse(where)
+    except ceql.CeqlSyntaxError as error:
+        raise _config_error(f"The filter for stream '{stream}' is not valid CEQL: {error}") from None
+    for path in ceql.field_paths(expression):
+        if not _schema_has_path(schemas[stream], path):
+            raise _config_error(
+                f"The filter for stream '{stream}' names the field '{'.'.join(path)}', which the stream does not have "
+                f"(in: {where}). Fields: {', '.join(sorted(schemas[stream].get('properties', {})))}."
+            )
+    return expression
+
+
+def stream_filter(config: Mapping[str, Any], stream: str) -> Optional[ceql.Expr]:
+    """The user's filter for `stream` (several entries for one stream are ANDed), or None."""
+    expressions = [
+        parse_stream_filter(entry["stream"], entry["where"])
+        for entry in config.get("stream_filters") or ()
+        if entry.get("stream") == stream
+    ]
+    return ceql.conjoin(*expressions)
+
+
+@dataclass
+class ValidStreamFilters(ValidationStrategy):
+    """Config validation: every entry of `stream_filters` names a stream, parses, and names its fields."""
+
+    def validate(self, value: Any) -> None:
+        for entry in value or ():
+            parse_stream_filter(entry.get("stream", ""), entry.get("where", ""))

@@ -1,0 +1,1 @@
+"""Request and response builders for in-process tests of the connector (HttpMocker)."""

@@ -1,0 +1,55 @@
+"""Sendoso's page/per_page paging: every record of every page, and no endless loop."""
+
+from unittest import TestCase
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from mock_server.config import ConfigBuilder
+from mock_server.read import read_stream, record_data
+from mock_server.records import send, user
+from mock_server.requests import list_request, token_request
+from mock_server.responses import page_response, token_response
+
+
+def _mock_token(http_mocker: HttpMocker) -> None:
+    http_mocker.post(token_request(), token_response())
+
+
+class PagingTest(TestCase):
+    @HttpMocker()
+    def test_given_three_pages_when_read_then_every_record_of_every_page(self, http_mocker: HttpMocker) -> None:
+        _mock_token(http_mocker)
+        http_mocker.get(list_request("/users", per_page=2), page_response("/users", [user(1), user(2)], page=1, per_page=2, total=5))
+        http_mocker.get(list_request("/users", page=2, per_page=2), page_response("/users", [user(3), user(4)], page=2, per_page=2, total=5))
+        http_mocker.get(list_request("/users", page=3, per_page=2), page_response("/users", [user(5)], page=3, per_page=2, total=5))
+
+        output = read_stream("users", ConfigBuilder().with_per_page(2).build())
+
+        assert [record["id"] for record in record_data(output)] == [1, 2, 3, 4, 5]
+
+
+    @HttpMocker()
+    def test_given_full_last_page_when_read_then_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
+        _mock_token(http_mocker)
+        http_mocker.get(list_request("/send", per_page=2), page_response("/send", [send(2), send(1)], page=1, per_page=2, total=2))
+        http_mocker.get(list_request("/send", page=2, per_page=2), page_response("/send", [], page=2, per_page=2, total=2))
+
+        output = read_stream("sends", ConfigBuilder().with_per_page(2).build())
+
+        assert [record["id"] for record in record_data(output)] == [2, 1]
+
+
+    @HttpMocker()
+    def test_given_server_repeats_a_page_when_read_then_fail_instead_of_looping(self, http_mocker: HttpMocker) -> None:
+        _mock_token(http_mocker)
+        same_page = page_response("/users", [user(1), user(2)], page=1, per_page=2, total=10)
+        http_mocker.get(list_request("/users", per_page=2), same_page)
+        http_mocker.get(list_request("/users", page=2, per_page=2), same_page)
+
+        output = read_stream("users", ConfigBuilder().with_per_page(2).build(), expecting_exception=True)
+
+        http_mocker.assert_number_of_calls(list_request("/users", page=2, per_page=2), 1)
+        error = output.errors[-1].trace.error
+        assert "same content as the page before it" in error.message
+        assert error.failure_type == FailureType.transient_error
