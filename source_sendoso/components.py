@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 import requests
@@ -81,27 +81,47 @@ class SendUpdatedAt(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        latest = _parse_instant(record.get("created_at"))
+        latest = _instant_ms(record.get("created_at"))
         for update in record.get("status_updates") or ():
-            occurred = _parse_instant(update.get("occurred_at"))
+            occurred = _instant_ms(update.get("occurred_at"))
             if occurred is not None and (latest is None or occurred > latest):
                 latest = occurred
         record["updated_at"] = _format_utc(latest) if latest is not None else None
 
 
-def _parse_instant(value: Any) -> Optional[datetime]:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+@dataclass
+class InstantInUtc(RecordTransformation):
+    """Writes one timestamp field in UTC (`...Z`, millisecond precision).
+
+    Sendoso sends offsets (`-07:00`); the same instant written in UTC keeps the cursor,
+    and so the state, comparable and normalised whichever offset a record came with.
+    """
+
+    field: str = "updated_at"
+
+    def transform(
+        self,
+        record: dict[str, Any],
+        config: Optional[Config] = None,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> None:
+        instant = _instant_ms(record.get(self.field))
+        if instant is not None:
+            record[self.field] = _format_utc(instant)
 
 
-def _format_utc(instant: datetime) -> str:
-    utc = instant.astimezone(timezone.utc)
+def _instant_ms(value: Any) -> Optional[int]:
+    """Epoch milliseconds of a timestamp in any form CEQL reads as an instant, else None."""
+    return ceql.instant_ms(value) if isinstance(value, str) else None
+
+
+def _format_utc(epoch_ms: int) -> str:
+    utc = _EPOCH + timedelta(milliseconds=epoch_ms)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass

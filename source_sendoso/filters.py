@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, MutableMapping, Optional, Sequence
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import ConfigTransformation
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -83,3 +84,29 @@ class ValidStreamFilters(ValidationStrategy):
     def validate(self, value: Any) -> None:
         for entry in value or ():
             parse_stream_filter(entry.get("stream", ""), entry.get("where", ""))
+
+
+@dataclass
+class PushDownFilters(ConfigTransformation):
+    """Renders each stream's filter as the `where=` text the hub is sent (config `ceql_where`).
+
+    Only the hub takes a `where`; the direct API's config is left as it is (its OAuth
+    refreshes write the config back to the platform, and this is derived, not the user's).
+    A filter that does not parse is skipped here: config validation reports it, with the
+    column, where `check` can show it.
+    """
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        if (config.get("backend") or {}).get("backend_type") != "cloud_elements":
+            return
+        rendered: dict[str, str] = {}
+        for stream in {entry.get("stream") for entry in config.get("stream_filters") or ()}:
+            try:
+                expression = stream_filter(config, stream)
+            except AirbyteTracedException:
+                continue
+            if expression is not None:
+                # Parenthesised when it is an OR, so that the manifest can AND the cursor to it.
+                text = ceql.render(expression)
+                rendered[stream] = f"({text})" if isinstance(expression, ceql.Or) else text
+        config["ceql_where"] = rendered

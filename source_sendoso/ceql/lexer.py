@@ -53,7 +53,13 @@ def describe(token: Token, text: str) -> str:
     source = text[token.position : token.end]
     if len(source) > 30:
         source = source[:27] + "..."
-    return repr(source) if token.kind in (LPAREN, RPAREN, COMMA, OPERATOR) else source
+    if token.kind in (WORD, BACKTICK):
+        return f"the name {source}"
+    if token.kind == NUMBER:
+        return f"the number {source}"
+    if token.kind == STRING:
+        return f"the text {source}"
+    return repr(source)
 
 
 def tokenize(text: str) -> Iterator[Token]:

@@ -161,7 +161,7 @@ class _Parser:
                 "(a field named like a keyword goes in backticks)"
             )
         if token.kind == NUMBER:
-            self.fail(f"expected a field name{where}, found the number {token.value}; write the field first")
+            self.fail(f"expected a field name{where}, found {self.found()} (a condition starts with the field)")
         self.fail(f"expected a field name{where}, found {self.found()}")
 
     def value_list(self) -> tuple[Value, ...]:
@@ -191,8 +191,7 @@ class _Parser:
             self.fail(f"expected a value after {after}, found NULL (test for null with IS NULL or IS NOT NULL)")
         if token.kind == WORD:
             self.fail(
-                f"expected a value after {after}, found the name {self.found()} "
-                "(put text in single quotes)"
+                f"expected a value after {after}, found {self.found()} (put text in single quotes)"
             )
         if token.kind == BACKTICK:
             self.fail(f"expected a value after {after}; backticks are for field names, text goes in single quotes")

@@ -20,7 +20,7 @@ def token_request(refresh_token: str = REFRESH_TOKEN) -> HttpRequest:
             "refresh_token": refresh_token,
         }
     )
-    return HttpRequest(url=TOKEN_URL, body=body)
+    return HttpRequest(url=TOKEN_URL, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
 class SendosoRequestBuilder:
@@ -63,3 +63,21 @@ class SendosoRequestBuilder:
 def list_request(path: str, page: Optional[int] = None, per_page: int = 100) -> HttpRequest:
     """A page of a paged list; the first page is asked for without `page`."""
     return SendosoRequestBuilder.endpoint(path).with_per_page(per_page).with_page(page).build()
+
+
+def me_request() -> HttpRequest:
+    """`GET /me`: a single object, no paging parameters."""
+    return SendosoRequestBuilder.endpoint("/me").build()
+
+
+def members_request(group_id: int) -> HttpRequest:
+    """`GET /groups/{id}/members`: a plain array, no paging parameters."""
+    return SendosoRequestBuilder.endpoint(f"/groups/{group_id}/members").build()
+
+
+def products_request(after: Optional[str] = None) -> HttpRequest:
+    """`GET /marketplace/products`, cursor-paged with `after` from the second page on."""
+    builder = SendosoRequestBuilder.endpoint("/marketplace/products")
+    if after is not None:
+        builder.with_query(after=after)
+    return builder.build()

@@ -47,3 +47,21 @@ def json_response(body: Any, status: int = 200, headers: Optional[Mapping[str, s
 def error_response(status: int, message: str) -> HttpResponse:
     """Sendoso's error shape."""
     return json_response({"success": False, "message": message}, status)
+
+
+def members_response(members: List[Mapping[str, Any]]) -> HttpResponse:
+    """`/groups/{id}/members` answers with a plain JSON array."""
+    return json_response(list(members))
+
+
+def products_response(products: List[Mapping[str, Any]], after: Optional[str] = None) -> HttpResponse:
+    """A marketplace page: `pagination.after` and `next_page` only when another page follows."""
+    pagination: Dict[str, Any] = {"after": after, "next_page": None}
+    if after is not None:
+        pagination["next_page"] = {"url": f"https://app.sendoso.com/api/v3/marketplace/products?after={after}"}
+    return json_response({"pagination": pagination, "categories": [{"id": 1, "name": "Snacks"}], "products": list(products)})
+
+
+def token_error_response(error: str = "invalid_grant", status: int = 400) -> HttpResponse:
+    """The token endpoint's OAuth error shape."""
+    return json_response({"error": error, "error_description": "The provided authorization grant is invalid, expired, revoked."}, status)
