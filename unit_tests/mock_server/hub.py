@@ -1,0 +1,64 @@
+"""Builders for the Sendoso element of Cloud Elements / SAP Open Connectors (the hub)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Dict, List, Mapping, Optional
+
+from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+
+HUB_URL = "https://api.cloud-elements.com/elements/api-v2"
+USER_SECRET = "test-user-secret"
+ORGANIZATION_SECRET = "test-org-secret"
+ELEMENT_TOKEN = "test-element-token"
+AUTHORIZATION = f"User {USER_SECRET}, Organization {ORGANIZATION_SECRET}, Element {ELEMENT_TOKEN}"
+NEXT_PAGE_HEADER = "Elements-Next-Page-Token"
+
+
+class HubConfigBuilder:
+    def __init__(self) -> None:
+        self._config: Dict[str, Any] = {
+            "backend": {
+                "backend_type": "cloud_elements",
+                "user_secret": USER_SECRET,
+                "organization_secret": ORGANIZATION_SECRET,
+                "element_token": ELEMENT_TOKEN,
+                "page_size": 2,
+            },
+            "requests_per_second": 0,
+        }
+
+    def with_stream_filter(self, stream: str, where: str) -> "HubConfigBuilder":
+        self._config.setdefault("stream_filters", []).append({"stream": stream, "where": where})
+        return self
+
+    def with_start_date(self, start_date: str) -> "HubConfigBuilder":
+        self._config["start_date"] = start_date
+        return self
+
+    def build(self) -> Dict[str, Any]:
+        return copy.deepcopy(self._config)
+
+
+def hub_request(resource: str, next_page: Optional[str] = None, where: Optional[str] = None, page_size: int = 2) -> HttpRequest:
+    query: Dict[str, str] = {"pageSize": str(page_size)}
+    if next_page is not None:
+        query["nextPage"] = next_page
+    if where is not None:
+        query["where"] = where
+    return HttpRequest(url=f"{HUB_URL}/hubs/rewards{resource}", query_params=query, headers={"Authorization": AUTHORIZATION})
+
+
+def hub_page(records: List[Mapping[str, Any]], next_page_token: str = "token-after") -> HttpResponse:
+    """A list page: a plain array, and a next-page token even when no page follows."""
+    return HttpResponse(
+        json.dumps(list(records)), 200, {NEXT_PAGE_HEADER: next_page_token, "Elements-Returned-Count": str(len(records))}
+    )
+
+
+def hub_error(status: int, message: str, provider_message: Optional[str] = None) -> HttpResponse:
+    body = {"message": message, "requestId": "5f2b-test"}
+    if provider_message is not None:
+        body["providerMessage"] = provider_message
+    return HttpResponse(json.dumps(body), status)

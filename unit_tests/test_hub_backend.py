@@ -1,0 +1,91 @@
+"""The hub backend: its header, its paging token, its where= push-down and its error shapes."""
+
+from unittest import TestCase
+
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from mock_server.hub import HubConfigBuilder, hub_error, hub_page, hub_request
+from mock_server.read import read_stream, record_data
+from mock_server.records import group, send, user
+
+
+class HubBackendTest(TestCase):
+    @HttpMocker()
+    def test_given_a_token_on_every_page_when_read_then_follow_it_and_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_request("/users"), hub_page([user(1), user(2)], "page-2"))
+        http_mocker.get(hub_request("/users", next_page="page-2"), hub_page([user(3), user(4)], "page-3"))
+        http_mocker.get(hub_request("/users", next_page="page-3"), hub_page([], "page-4"))
+
+        output = read_stream("users", HubConfigBuilder().build())
+
+        assert [record["id"] for record in record_data(output)] == [1, 2, 3, 4]
+
+    @HttpMocker()
+    def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
+        where = "status = 'Delivered' AND updated_at >= '1970-01-01T00:00:00.000000Z'"
+        delivered, opened = send(1), send(2)
+        opened["status"] = "Opened"
+        # A hub that ignores the criterion returns both; only the delivered send is kept.
+        http_mocker.get(
+            hub_request("/sent-gifts", where="updated_at >= '1970-01-01T00:00:00.000000Z' AND status = 'Delivered'"),
+            hub_page([delivered, opened], "page-2"),
+        )
+        http_mocker.get(
+            hub_request("/sent-gifts", next_page="page-2", where="updated_at >= '1970-01-01T00:00:00.000000Z' AND status = 'Delivered'"),
+            hub_page([]),
+        )
+
+        output = read_stream("sends", HubConfigBuilder().with_stream_filter("sends", "status = 'Delivered'").build())
+
+        assert [record["id"] for record in record_data(output)] == [1]
+
+    @HttpMocker()
+    def test_given_an_or_filter_and_a_state_when_read_then_the_where_keeps_sql_precedence(self, http_mocker: HttpMocker) -> None:
+        where = "updated_at >= '2024-06-01T00:00:00.000000Z' AND (name = 'Sales' OR name = 'Ops')"
+        http_mocker.get(hub_request("/groups", where=where), hub_page([group(1, updated_at="2024-07-01T00:00:00.000-07:00")], "t"))
+        http_mocker.get(hub_request("/groups", next_page="t", where=where), hub_page([]))
+        config = HubConfigBuilder().with_stream_filter("groups", "name = 'Sales' or name = 'Ops'").build()
+
+        output = read_stream("groups", config, SyncMode.incremental, state={"updated_at": "2024-06-01T00:00:00.000000Z"})
+
+        # The hub's answer is checked again: "Team 1" is neither Sales nor Ops.
+        assert record_data(output) == []
+        assert output.most_recent_state.stream_state.updated_at >= "2024-06-01T00:00:00"
+
+    @HttpMocker()
+    def test_given_no_things_found_when_read_then_an_empty_stream_not_a_failure(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_request("/touches"), hub_error(404, "No touches found"))
+
+        output = read_stream("touches", HubConfigBuilder().build())
+
+        assert output.records == [] and output.errors == []
+
+    @HttpMocker()
+    def test_given_provider_failed_502_when_read_then_retry_and_return_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_request("/users"), [hub_error(502, "Provider failed"), hub_page([user(1)], "t")])
+        http_mocker.get(hub_request("/users", next_page="t"), hub_page([]))
+
+        output = read_stream("users", HubConfigBuilder().build())
+
+        assert [record["id"] for record in record_data(output)] == [1]
+
+    @HttpMocker()
+    def test_given_bad_hub_credentials_when_read_then_config_error_naming_them(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_request("/users"), hub_error(401, "Invalid Element token provided"))
+
+        output = read_stream("users", HubConfigBuilder().build(), expecting_exception=True)
+
+        error = next(m.trace.error for m in output.errors if "element token" in m.trace.error.message.lower())
+        assert error.failure_type == FailureType.config_error
+        assert "Invalid Element token provided" in error.message
+
+    @HttpMocker()
+    def test_given_a_malformed_where_rejected_when_read_then_config_error_quoting_the_hub(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_request("/users"), hub_error(400, "Invalid where clause", provider_message="unsupported operator"))
+
+        output = read_stream("users", HubConfigBuilder().build(), expecting_exception=True)
+
+        error = next(m.trace.error for m in output.errors if "Invalid where clause" in m.trace.error.message)
+        assert "unsupported operator" in error.message
+        assert error.failure_type == FailureType.config_error
