@@ -6,6 +6,7 @@ Each is small and named for what it does; everything else is declared in manifes
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Optional
@@ -13,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 import requests
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
@@ -166,3 +168,36 @@ class CeqlRecordFilter(RecordFilter):
         )
         expression = ceql.conjoin(cursor_condition, self._user_filter)
         return ceql.compile_predicate(expression) if expression is not None else None
+
+
+# Hub objects that already have a named stream (or are served only under a parent).
+_NAMED_HUB_OBJECTS = frozenset(
+    {
+        "me", "users", "groups", "members", "touches", "sent-gifts", "return-addresses",
+        "gifts", "touch-styles", "user-custom-templates",
+    }
+)
+
+
+@dataclass
+class HubGenericObjects(RecordExtractor):
+    """Reads the hub's `GET /objects` (a plain array of names) as one record per generic object.
+
+    Objects that already have a named stream are left out; the rest become streams named
+    in snake case (`purchase-orders` -> `purchase_orders`, `bulk/jobs` -> `bulk_jobs`).
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+
+    def extract_records(self, response: requests.Response) -> Iterable[Mapping[str, Any]]:
+        names = response.json()
+        if not isinstance(names, list):
+            raise AirbyteTracedException(
+                message="The hub's list of objects (GET /objects) is not a JSON array of names.",
+                internal_message=f"Unexpected /objects body: {str(names)[:200]}",
+                failure_type=FailureType.system_error,
+            )
+        for name in names:
+            if isinstance(name, str) and name not in _NAMED_HUB_OBJECTS:
+                yield {"object_name": name, "stream_name": re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
@@ -21,3 +21,9 @@ class SourceSendoso(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
+
+    @property
+    def dynamic_streams(self) -> List[Dict[str, Any]]:
+        # Generic objects exist only on the hub; the direct API has no /objects to ask.
+        backend = (self._config or {}).get("backend") or {}
+        return super().dynamic_streams if backend.get("backend_type") == "cloud_elements" else []

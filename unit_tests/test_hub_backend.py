@@ -5,14 +5,25 @@ from unittest import TestCase
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
-from mock_server.hub import HubConfigBuilder, hub_error, hub_page, hub_request
-from mock_server.read import read_stream, record_data
+from mock_server.hub import (
+    HubConfigBuilder,
+    hub_error,
+    hub_page,
+    hub_request,
+    metadata_request,
+    metadata_response,
+    mock_only_named_objects,
+    objects_request,
+    objects_response,
+)
+from mock_server.read import discover_streams, read_stream, record_data
 from mock_server.records import group, send, user
 
 
 class HubBackendTest(TestCase):
     @HttpMocker()
     def test_given_a_token_on_every_page_when_read_then_follow_it_and_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), hub_page([user(1), user(2)], "page-2"))
         http_mocker.get(hub_request("/users", next_page="page-2"), hub_page([user(3), user(4)], "page-3"))
         http_mocker.get(hub_request("/users", next_page="page-3"), hub_page([], "page-4"))
@@ -23,6 +34,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         where = "status = 'Delivered' AND updated_at >= '1970-01-01T00:00:00.000000Z'"
         delivered, opened = send(1), send(2)
         opened["status"] = "Opened"
@@ -42,6 +54,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_an_or_filter_and_a_state_when_read_then_the_where_keeps_sql_precedence(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         where = "updated_at >= '2024-06-01T00:00:00.000000Z' AND (name = 'Sales' OR name = 'Ops')"
         http_mocker.get(hub_request("/groups", where=where), hub_page([group(1, updated_at="2024-07-01T00:00:00.000-07:00")], "t"))
         http_mocker.get(hub_request("/groups", next_page="t", where=where), hub_page([]))
@@ -55,6 +68,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_no_things_found_when_read_then_an_empty_stream_not_a_failure(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/touches"), hub_error(404, "No touches found"))
 
         output = read_stream("touches", HubConfigBuilder().build())
@@ -63,6 +77,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_provider_failed_502_when_read_then_retry_and_return_records(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), [hub_error(502, "Provider failed"), hub_page([user(1)], "t")])
         http_mocker.get(hub_request("/users", next_page="t"), hub_page([]))
 
@@ -72,6 +87,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_bad_hub_credentials_when_read_then_config_error_naming_them(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), hub_error(401, "Invalid Element token provided"))
 
         output = read_stream("users", HubConfigBuilder().build(), expecting_exception=True)
@@ -82,6 +98,7 @@ class HubBackendTest(TestCase):
 
     @HttpMocker()
     def test_given_a_malformed_where_rejected_when_read_then_config_error_quoting_the_hub(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), hub_error(400, "Invalid where clause", provider_message="unsupported operator"))
 
         output = read_stream("users", HubConfigBuilder().build(), expecting_exception=True)
@@ -89,3 +106,33 @@ class HubBackendTest(TestCase):
         error = next(m.trace.error for m in output.errors if "Invalid where clause" in m.trace.error.message)
         assert "unsupported operator" in error.message
         assert error.failure_type == FailureType.config_error
+
+
+class HubGenericObjectsTest(TestCase):
+    @HttpMocker()
+    def test_given_generic_objects_when_discover_then_one_stream_each_with_a_schema_from_metadata(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(objects_request(), objects_response(["users", "journals", "purchase-orders", "bulk/jobs"]))
+        http_mocker.get(metadata_request("journals"), metadata_response({"id": "number", "kind": "string", "posted_at": "date"}))
+        http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
+        http_mocker.get(metadata_request("bulk/jobs"), metadata_response({"id": "string", "done": "boolean"}))
+
+        catalog = discover_streams(HubConfigBuilder().build())
+
+        streams = {stream.name: stream for stream in catalog.catalog.catalog.streams}
+        assert {"journals", "purchase_orders", "bulk_jobs", "users", "return_addresses", "group_touches"} <= set(streams)
+        journals = streams["journals"].json_schema["properties"]
+        assert journals["posted_at"] == {"type": ["null", "string"], "format": "date-time"}
+        assert journals["kind"]["type"] == ["null", "string"]
+        assert streams["bulk_jobs"].json_schema["properties"]["done"]["type"] == ["null", "boolean"]
+        assert streams["journals"].source_defined_primary_key == [["id"]]
+
+    @HttpMocker()
+    def test_given_a_generic_object_when_read_then_its_records_from_its_own_path(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
+        http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
+        http_mocker.get(hub_request("/purchase-orders"), hub_page([{"id": 1, "total": 10.5}], "t"))
+        http_mocker.get(hub_request("/purchase-orders", next_page="t"), hub_page([]))
+
+        output = read_stream("purchase_orders", HubConfigBuilder().build())
+
+        assert record_data(output) == [{"id": 1, "total": 10.5}]

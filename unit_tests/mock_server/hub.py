@@ -62,3 +62,28 @@ def hub_error(status: int, message: str, provider_message: Optional[str] = None)
     if provider_message is not None:
         body["providerMessage"] = provider_message
     return HttpResponse(json.dumps(body), status)
+
+
+def objects_request() -> HttpRequest:
+    return HttpRequest(url=f"{HUB_URL}/hubs/rewards/objects", headers={"Authorization": AUTHORIZATION})
+
+
+def metadata_request(object_name: str) -> HttpRequest:
+    return HttpRequest(url=f"{HUB_URL}/hubs/rewards/objects/{object_name}/metadata", headers={"Authorization": AUTHORIZATION})
+
+
+def objects_response(names: List[str]) -> HttpResponse:
+    return HttpResponse(json.dumps(names), 200)
+
+
+def metadata_response(fields: Mapping[str, str]) -> HttpResponse:
+    """The hub's object metadata: one entry per field, with the hub's type name."""
+    return HttpResponse(
+        json.dumps({"fields": [{"vendorPath": path, "type": kind, "vendorDisplayName": path, "vendorReadOnly": True, "vendorRequired": False} for path, kind in fields.items()]}),
+        200,
+    )
+
+
+def mock_only_named_objects(http_mocker: Any) -> None:
+    """The hub lists only objects that have named streams: no generic streams are made."""
+    http_mocker.get(objects_request(), objects_response(["users", "groups", "touches", "sent-gifts"]))
