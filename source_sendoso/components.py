@@ -7,15 +7,29 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional
+from urllib.parse import parse_qs, urlparse
 
+import orjson
 import requests
 
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import (
+    AirbyteEstimateTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    EstimateType,
+    FailureType,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
@@ -64,6 +78,54 @@ class SendosoPageIncrement(PageIncrement):
         return super().next_page_token(
             response, last_page_size, last_record, last_page_token_value, page_size_override, stream_slice
         )
+
+
+@dataclass
+class SendosoPageExtractor(DpathExtractor):
+    """The records of a Sendoso page, and, from its first page, the stream's size.
+
+    Each list answers its total under its own name (`total_count`, `total_users`, ...).
+    The first page's total becomes an ESTIMATE trace message, so the Airbyte UI can show
+    how far a long sync has come. The estimate is never used to stop paging.
+    """
+
+    total_key: str = ""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        # The first page is the one asked for without `page`; only it is read twice.
+        if "page" not in parse_qs(urlparse(response.request.url).query):
+            total = _json_object(response).get(self.total_key)
+            if isinstance(total, int) and not isinstance(total, bool):
+                _emit_estimate(self._stream_name, total)
+        return super().extract_records(response)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._stream_name = parameters.get("name", "")
+        if isinstance(self.total_key, str) and "{{" in self.total_key:
+            self.total_key = InterpolatedString.create(self.total_key, parameters=parameters).eval(self.config)
+
+
+def _json_object(response: requests.Response) -> Mapping[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _emit_estimate(stream: str, rows: int) -> None:
+    message = AirbyteMessage(
+        type=Type.TRACE,
+        trace=AirbyteTraceMessage(
+            type=TraceType.ESTIMATE,
+            emitted_at=time.time() * 1000,
+            estimate=AirbyteEstimateTraceMessage(name=stream, type=EstimateType.STREAM, row_estimate=rows),
+        ),
+    )
+    # One write per line, as the CDK's own entrypoint does, so that worker threads and the
+    # main thread never interleave halves of two messages.
+    print(f"{orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()}\n", end="", flush=True)
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Sendoso's page/per_page paging: every record of every page, and no endless loop."""
 
+import contextlib
+import io
+import json
 from unittest import TestCase
 
 from airbyte_cdk.models import FailureType
@@ -53,3 +56,17 @@ class PagingTest(TestCase):
         http_mocker.assert_number_of_calls(second_page, 1)
         error = next(m.trace.error for m in output.errors if "same content as the page before it" in m.trace.error.message)
         assert error.failure_type == FailureType.transient_error
+
+    @HttpMocker()
+    def test_given_a_total_on_the_first_page_when_read_then_emit_one_row_estimate(self, http_mocker: HttpMocker) -> None:
+        _mock_token(http_mocker)
+        http_mocker.get(list_request("/send", per_page=2), page_response("/send", [send(3), send(2)], page=1, per_page=2, total=3))
+        http_mocker.get(list_request("/send", page=2, per_page=2), page_response("/send", [send(1)], page=2, per_page=2, total=3))
+
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            read_stream("sends", ConfigBuilder().with_per_page(2).build())
+
+        # Emitted straight to stdout, as the platform reads it, once per stream.
+        estimates = [m["trace"]["estimate"] for m in map(json.loads, printed.getvalue().splitlines()) if m.get("type") == "TRACE"]
+        assert estimates == [{"name": "sends", "type": "STREAM", "row_estimate": 3}]
