@@ -30,9 +30,11 @@ from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtr
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
@@ -263,3 +265,38 @@ class HubGenericObjects(RecordExtractor):
         for name in names:
             if isinstance(name, str) and name not in _NAMED_HUB_OBJECTS:
                 yield {"object_name": name, "stream_name": re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()}
+
+
+@dataclass
+class CursorStateInUtc(StateMigration):
+    """Rewrites an incoming cursor state that carries an offset as the same instant in UTC.
+
+    The cursor formats its values with a literal `Z` and does not convert first, so a state of
+    `2024-05-01T14:00:00+02:00` (12:00Z) would be read, and written back, as 14:00Z: two hours of
+    changes silently skipped (and, for a negative offset, re-read). States this connector
+    writes are already UTC and are left untouched.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    datetime_format: str = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._cursor_field: str = (parameters or {}).get("cursor_field", "updated_at")
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        value = (stream_state or {}).get(self._cursor_field)
+        utc = self._in_utc(value)
+        return utc is not None and utc != value
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**stream_state, self._cursor_field: self._in_utc(stream_state[self._cursor_field])}
+
+    def _in_utc(self, value: Any) -> Optional[str]:
+        if not isinstance(value, str):
+            return None
+        try:
+            instant = ab_datetime_parse(value)
+        except ValueError:
+            return None  # left for the cursor to report
+        return instant.astimezone(timezone.utc).strftime(self.datetime_format)

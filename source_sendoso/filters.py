@@ -51,7 +51,7 @@ def parse_stream_filter(stream: str, where: str) -> ceql.Expr:
     schemas = stream_schemas()
     if stream not in schemas:
         raise _config_error(
-            f"Stream filter names the stream '{stream}', which does not exist. "
+            f"Stream filter names the stream '{stream}', which does not exist (in: {where}). "
             f"Known streams: {', '.join(sorted(schemas))}."
         )
     try:
