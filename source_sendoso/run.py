@@ -3,58 +3,74 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import orjson
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
-from airbyte_cdk.models import (
-    AirbyteErrorTraceMessage,
-    AirbyteMessage,
-    AirbyteMessageSerializer,
-    AirbyteTraceMessage,
-    FailureType,
-    TraceType,
-    Type,
-)
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.models import AirbyteMessageSerializer, ConnectorSpecification, FailureType
+from airbyte_cdk.sources.utils.schema_helpers import split_config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.config_errors import check_config
 from source_sendoso.source import SourceSendoso
 
 
+class SendosoEntrypoint(AirbyteEntrypoint):
+    """The CDK's entrypoint, with config errors that name the field to fix."""
+
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Any) -> None:
+        connector_config, _ = split_config(config)
+        check_config(connector_config, source_spec.connectionSpecification)
+
+
 def _source(args: List[str]) -> Optional[SourceSendoso]:
+    """The source for these arguments, or None after reporting why it cannot be built."""
     catalog_path = AirbyteEntrypoint.extract_catalog(args)
     config_path = AirbyteEntrypoint.extract_config(args)
     state_path = AirbyteEntrypoint.extract_state(args)
     try:
+        config = SourceSendoso.read_config(config_path) if config_path else None
+        if config is not None:
+            # Before the manifest reads the config, so that a bad one is named, not tripped over.
+            check_config(split_config(config)[0], SourceSendoso.connection_specification())
         return SourceSendoso(
             catalog=SourceSendoso.read_catalog(catalog_path) if catalog_path else None,
-            config=SourceSendoso.read_config(config_path) if config_path else None,
+            config=config,
             state=SourceSendoso.read_state(state_path) if state_path else None,
         )
-    except Exception as error:  # reported as an Airbyte trace, as the platform expects
-        message = AirbyteMessage(
-            type=Type.TRACE,
-            trace=AirbyteTraceMessage(
-                type=TraceType.ERROR,
-                emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
-                error=AirbyteErrorTraceMessage(
-                    message=f"source-sendoso could not read its inputs: {error}",
-                    internal_message=str(error),
-                    failure_type=FailureType.config_error,
-                ),
+    except AirbyteTracedException as error:
+        _report(args, error)
+    except Exception as error:
+        _report(
+            args,
+            AirbyteTracedException(
+                message=f"source-sendoso could not read its inputs: {error}",
+                internal_message=str(error),
+                failure_type=FailureType.config_error,
             ),
         )
-        print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
-        return None
+    return None
+
+
+def _report(args: List[str], error: AirbyteTracedException) -> None:
+    # `check` answers a bad config with a failed connection status, as the platform expects.
+    status = error.as_connection_status_message() if args[:1] == ["check"] else None
+    message = status if status is not None else error.as_airbyte_message()
+    print(f"{orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()}\n", end="")
 
 
 def run(args: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if args is None else args
     source = _source(args)
     if source is None:
-        sys.exit(1)
-    launch(source, args)
+        sys.exit(0 if args[:1] == ["check"] else 1)
+    entrypoint = SendosoEntrypoint(source)
+    parsed_args = entrypoint.parse_args(args)
+    for message in entrypoint.run(parsed_args):
+        # One write per message: the concurrent CDK prints from several threads.
+        print(f"{message}\n", end="")
 
 
 if __name__ == "__main__":

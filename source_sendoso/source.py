@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
+
+import yaml
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
@@ -21,6 +24,12 @@ class SourceSendoso(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
+
+    @staticmethod
+    @lru_cache(maxsize=1)
+    def connection_specification() -> Mapping[str, Any]:
+        """The spec's JSON schema, read from the manifest without building the source."""
+        return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["spec"]["connection_specification"]
 
     @property
     def dynamic_streams(self) -> List[Dict[str, Any]]:

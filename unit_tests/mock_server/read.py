@@ -59,12 +59,18 @@ def check_connection(config: Mapping[str, Any], expecting_exception: bool = Fals
     with tempfile.TemporaryDirectory() as folder:
         config_path = Path(folder) / "config.json"
         config_path.write_text(json.dumps(config))
-        return _run_command(source, ["check", "--config", str(config_path)], expecting_exception=expecting_exception)
+        with _capturing_control_messages() as controls:
+            output = _run_command(source, ["check", "--config", str(config_path)], expecting_exception=expecting_exception)
+    output.control_configs = controls  # type: ignore[attr-defined]
+    return output
 
 
 def discover_streams(config: Mapping[str, Any], expecting_exception: bool = False) -> EntrypointOutput:
     source = SourceSendoso(catalog=None, config=config, state=None)
-    return discover(source, config, expecting_exception=expecting_exception)
+    with _capturing_control_messages() as controls:
+        output = discover(source, config, expecting_exception=expecting_exception)
+    output.control_configs = controls  # type: ignore[attr-defined]
+    return output
 
 
 def record_data(output: EntrypointOutput) -> List[Dict[str, Any]]:
@@ -90,3 +96,10 @@ def latest_state(output: EntrypointOutput) -> Dict[str, Any]:
     """The stream state of the last STATE message (fails the test when there is none)."""
     state = output.most_recent_state
     return dict(state.stream_state.__dict__)
+
+
+def as_emitted(record: Mapping[str, Any]) -> Dict[str, Any]:
+    """A record as it reaches the platform: the CDK's message serializer (serpyco, omit_none)
+    drops top-level fields whose value is null, so `"end_date": null` arrives as no field."""
+    return {key: value for key, value in record.items() if value is not None}
+

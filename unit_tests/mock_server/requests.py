@@ -10,7 +10,7 @@ from .config import API_URL, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL
 ACCESS_TOKEN = "test-access-token"
 
 
-def token_request(refresh_token: str = REFRESH_TOKEN) -> HttpRequest:
+def token_request(refresh_token: str = REFRESH_TOKEN, url: str = TOKEN_URL) -> HttpRequest:
     """The refresh-token grant, form-encoded, exactly as Sendoso's token endpoint takes it."""
     body = urlencode(
         {
@@ -20,7 +20,7 @@ def token_request(refresh_token: str = REFRESH_TOKEN) -> HttpRequest:
             "refresh_token": refresh_token,
         }
     )
-    return HttpRequest(url=TOKEN_URL, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return HttpRequest(url=url, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
 class SendosoRequestBuilder:
@@ -34,6 +34,12 @@ class SendosoRequestBuilder:
         self._path = path
         self._query: Dict[str, Any] = {}
         self._access_token = ACCESS_TOKEN
+        self._base_url = API_URL
+
+    def with_base_url(self, base_url: str) -> "SendosoRequestBuilder":
+        """Config `backend.api_url` (Sendoso's staging host, a local sandbox)."""
+        self._base_url = base_url
+        return self
 
     def with_page(self, page: Optional[int]) -> "SendosoRequestBuilder":
         if page is not None:
@@ -54,7 +60,7 @@ class SendosoRequestBuilder:
 
     def build(self) -> HttpRequest:
         return HttpRequest(
-            url=f"{API_URL}{self._path}",
+            url=f"{self._base_url}{self._path}",
             query_params=self._query or None,
             headers={"Authorization": f"Bearer {self._access_token}"},
         )

@@ -1,0 +1,119 @@
+"""OAuth 2.0 against Sendoso's token endpoint: refresh, rotation, revoked grants."""
+
+from datetime import datetime, timedelta, timezone
+from unittest import TestCase
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.test.mock_http import HttpMocker
+
+from mock_server.config import REFRESH_TOKEN, ConfigBuilder
+from mock_server.read import control_configs, errors_of_type, read_stream, record_ids
+from mock_server.records import user
+from mock_server.requests import SendosoRequestBuilder, token_request
+from mock_server.responses import error_response, page_response, token_error_response, token_response
+
+
+def _users_request(access_token: str):
+    return SendosoRequestBuilder.endpoint("/users").with_per_page(100).with_access_token(access_token).build()
+
+
+class TokenRefreshTest(TestCase):
+    @HttpMocker()
+    def test_given_access_token_rejected_with_401_when_read_then_refresh_again_and_retry_with_the_new_token(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        refresh = token_request()
+        http_mocker.post(refresh, [token_response("first-token"), token_response("second-token")])
+        http_mocker.get(_users_request("first-token"), error_response(401, "The access token is invalid"))
+        http_mocker.get(_users_request("second-token"), page_response("/users", [user(1)]))
+
+        output = read_stream("users", ConfigBuilder().build())
+
+        http_mocker.assert_number_of_calls(refresh, 2)
+        assert record_ids(output) == [1]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_a_stored_access_token_not_yet_expired_when_read_then_no_refresh_and_the_stored_token_is_sent(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        expiry = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+        http_mocker.get(_users_request("stored-token"), page_response("/users", [user(1)]))
+
+        # No token request is mocked: a refresh would fail the read.
+        output = read_stream("users", ConfigBuilder().with_backend(access_token="stored-token", token_expiry_date=expiry).build())
+
+        assert record_ids(output) == [1]
+
+    @HttpMocker()
+    def test_given_a_stored_access_token_already_expired_when_read_then_refresh_first(self, http_mocker: HttpMocker) -> None:
+        expiry = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+        refresh = token_request()
+        http_mocker.post(refresh, token_response("fresh-token"))
+        http_mocker.get(_users_request("fresh-token"), page_response("/users", [user(1)]))
+
+        output = read_stream("users", ConfigBuilder().with_backend(access_token="stale-token", token_expiry_date=expiry).build())
+
+        http_mocker.assert_number_of_calls(refresh, 1)
+        assert record_ids(output) == [1]
+
+
+class RefreshTokenRotationTest(TestCase):
+    @HttpMocker()
+    def test_given_token_endpoint_rotates_the_refresh_token_when_read_then_control_message_carries_the_new_refresh_token(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.post(token_request(), token_response("fresh-token", refresh_token="rotated-refresh-token"))
+        http_mocker.get(_users_request("fresh-token"), page_response("/users", [user(1)]))
+
+        output = read_stream("users", ConfigBuilder().build())
+
+        configs = control_configs(output)
+        assert configs, "no CONNECTOR_CONFIG control message was emitted"
+        assert configs[-1]["backend"]["refresh_token"] == "rotated-refresh-token"
+        assert configs[-1]["backend"]["access_token"] == "fresh-token"
+        assert record_ids(output) == [1]
+
+    @HttpMocker()
+    def test_given_token_endpoint_does_not_rotate_when_read_then_the_stored_refresh_token_is_kept(self, http_mocker: HttpMocker) -> None:
+        http_mocker.post(token_request(), token_response("fresh-token"))
+        http_mocker.get(_users_request("fresh-token"), page_response("/users", [user(1)]))
+
+        output = read_stream("users", ConfigBuilder().build())
+
+        configs = control_configs(output)
+        assert configs, "the refreshed access token was not persisted"
+        assert all(config["backend"]["refresh_token"] == REFRESH_TOKEN for config in configs)
+        assert configs[-1]["backend"]["access_token"] == "fresh-token"
+
+    @HttpMocker()
+    def test_given_rotation_then_401_when_read_then_the_second_refresh_sends_the_rotated_refresh_token(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.post(token_request(), token_response("first-token", refresh_token="rotated-refresh-token"))
+        second_refresh = token_request(refresh_token="rotated-refresh-token")
+        http_mocker.post(second_refresh, token_response("second-token"))
+        http_mocker.get(_users_request("first-token"), error_response(401, "The access token is invalid"))
+        http_mocker.get(_users_request("second-token"), page_response("/users", [user(1)]))
+
+        output = read_stream("users", ConfigBuilder().build())
+
+        http_mocker.assert_number_of_calls(second_refresh, 1)
+        assert record_ids(output) == [1]
+        assert control_configs(output)[-1]["backend"]["refresh_token"] == "rotated-refresh-token"
+
+
+class RevokedGrantTest(TestCase):
+    @HttpMocker()
+    def test_given_token_endpoint_answers_invalid_grant_when_read_then_config_error_telling_the_user_to_reauthenticate(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.post(token_request(), token_error_response("invalid_grant", 400))
+
+        output = read_stream("users", ConfigBuilder().build(), expecting_exception=True)
+
+        assert record_ids(output) == []
+        config_errors = errors_of_type(output, FailureType.config_error)
+        assert config_errors, f"expected a config_error, got {[e.trace.error for e in output.errors]}"
+        message = config_errors[0].message.lower()
+        assert "refresh token" in message or "re-authenticate" in message or "reauthenticate" in message
