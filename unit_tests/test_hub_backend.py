@@ -35,16 +35,16 @@ class HubBackendTest(TestCase):
     @HttpMocker()
     def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
-        where = "status = 'Delivered' AND updated_at >= '1970-01-01T00:00:00.000000Z'"
+        where = "status = 'Delivered' AND updated_at >= '1970-01-01T00:00:00.000Z'"
         delivered, opened = send(1), send(2)
         opened["status"] = "Opened"
         # A hub that ignores the criterion returns both; only the delivered send is kept.
         http_mocker.get(
-            hub_request("/sent-gifts", where="updated_at >= '1970-01-01T00:00:00.000000Z' AND status = 'Delivered'"),
+            hub_request("/sent-gifts", where="updated_at >= '1970-01-01T00:00:00.000Z' AND status = 'Delivered'"),
             hub_page([delivered, opened], "page-2"),
         )
         http_mocker.get(
-            hub_request("/sent-gifts", next_page="page-2", where="updated_at >= '1970-01-01T00:00:00.000000Z' AND status = 'Delivered'"),
+            hub_request("/sent-gifts", next_page="page-2", where="updated_at >= '1970-01-01T00:00:00.000Z' AND status = 'Delivered'"),
             hub_page([]),
         )
 
@@ -55,7 +55,7 @@ class HubBackendTest(TestCase):
     @HttpMocker()
     def test_given_an_or_filter_and_a_state_when_read_then_the_where_keeps_sql_precedence(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
-        where = "updated_at >= '2024-06-01T00:00:00.000000Z' AND (name = 'Sales' OR name = 'Ops')"
+        where = "updated_at >= '2024-06-01T00:00:00.000Z' AND (name = 'Sales' OR name = 'Ops')"
         http_mocker.get(hub_request("/groups", where=where), hub_page([group(1, updated_at="2024-07-01T00:00:00.000-07:00")], "t"))
         http_mocker.get(hub_request("/groups", next_page="t", where=where), hub_page([]))
         config = HubConfigBuilder().with_stream_filter("groups", "name = 'Sales' or name = 'Ops'").build()

@@ -1,0 +1,1 @@
+"""`make demo`: the connector's main job against the local sandbox."""
