@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Dict, List
 
+import requests
+
 from sendoso_sandbox.process import start_sandbox
 
 SCALE = 2000
@@ -75,10 +77,11 @@ def main() -> None:
                 record = message["record"]
                 counts[record["stream"]] += 1
                 first_last[record["stream"]].append(record["emitted_at"])
+        # Full-refresh streams checkpoint a marker, not a cursor: only cursors are shown.
         states = {
             m["state"]["stream"]["stream_descriptor"]["name"]: m["state"]["stream"]["stream_state"]
             for m in messages
-            if m["type"] == "STATE" and m["state"].get("type") == "STREAM"
+            if m["type"] == "STATE" and m["state"].get("type") == "STREAM" and "updated_at" in m["state"]["stream"]["stream_state"]
         }
         print(f"read      {sum(counts.values())} records in {elapsed:.1f} s\n")
         print(f"{'stream':<22}{'records':>9}{'seconds':>10}  state")
@@ -87,8 +90,8 @@ def main() -> None:
             seconds = (max(times) - min(times)) / 1000
             state = json.dumps(states.get(stream)) if stream in states else "-"
             print(f"{stream:<22}{counts[stream]:>9}{seconds:>10.1f}  {state}")
-        held = sandbox.stats()
-        print(f"\nThe sandbox saw {held.get('throttled', 0)} throttled (429) requests.")
+        held = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+        print(f"\nThe sandbox answered {held['requests_total']} requests, {held['throttled']} of them throttled (429).")
     finally:
         sandbox.stop()
 
