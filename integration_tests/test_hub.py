@@ -63,3 +63,16 @@ def test_both_backends_return_the_same_records_field_for_field(fresh_sandbox: Ru
         from_direct = _by_key(direct.records_of(stream), keys[stream])
         from_hub = _by_key(hub.records_of(stream), keys[stream])
         assert from_direct and from_direct == from_hub, stream
+
+
+def test_a_child_object_named_in_config_reads_the_children_of_every_parent(fresh_sandbox: RunningSandbox) -> None:
+    config = fresh_sandbox.config("cloud_elements")
+    config["backend"]["child_objects"] = [{"parent": "groups", "child": "touches"}]
+    catalog = run_connector("discover", config=config).of_type("CATALOG")[0]["catalog"]
+
+    run = run_connector("read", config=config, catalog=configured_catalog(catalog, ["groups_touches", "group_touches"]))
+
+    assert run.returncode == 0, run.errors
+    generic = sorted((r["parent_id"], r["id"]) for r in run.records_of("groups_touches"))
+    named = sorted((r["group_id"], r["id"]) for r in run.records_of("group_touches"))
+    assert generic and generic == named

@@ -136,3 +136,21 @@ class HubGenericObjectsTest(TestCase):
         output = read_stream("purchase_orders", HubConfigBuilder().build())
 
         assert record_data(output) == [{"id": 1, "total": 10.5}]
+
+
+class HubChildObjectsTest(TestCase):
+    @HttpMocker()
+    def test_given_a_child_object_in_config_when_read_then_one_request_per_parent_record(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
+        http_mocker.get(metadata_request("lines"), metadata_response({"id": "number", "sku": "string"}))
+        http_mocker.get(hub_request("/purchase-orders"), hub_page([{"id": 7}, {"id": 8}], "t"))
+        http_mocker.get(hub_request("/purchase-orders", next_page="t"), hub_page([]))
+        for parent in (7, 8):
+            http_mocker.get(hub_request(f"/purchase-orders/{parent}/lines"), hub_page([{"id": parent * 10, "sku": "A"}], "t"))
+            http_mocker.get(hub_request(f"/purchase-orders/{parent}/lines", next_page="t"), hub_page([]))
+        config = HubConfigBuilder().build()
+        config["backend"]["child_objects"] = [{"parent": "purchase-orders", "child": "lines"}]
+
+        output = read_stream("purchase_orders_lines", config)
+
+        assert sorted((r["parent_id"], r["id"]) for r in record_data(output)) == [(7, 70), (8, 80)]

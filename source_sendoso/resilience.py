@@ -1,0 +1,197 @@
+"""What the connector does when Sendoso, the hub or the token endpoint misbehave in ways the
+CDK would otherwise take for success, or wait on for minutes.
+
+- `ResponseGuard`: first in every requester's error handlers. A 200 whose body is not JSON
+  (cut short, or empty) is read by the CDK's JSON decoder as a page without records, which
+  ends paging: every later page would be silently lost. A page whose body is byte for byte
+  the page before it (a server or proxy serving a stale page) would deliver its records
+  twice. Both are retried instead.
+- `bound_token_refresh()`: the CDK retries a failing OAuth token endpoint for up to 300 s
+  and then fails with an unexplained system error. Here it is retried a few times over
+  about a minute at most, then fails as a transient error that names the endpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+from dataclasses import InitVar, dataclass
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import backoff
+import orjson
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeSingleUseRefreshTokenOauth2Authenticator
+from airbyte_cdk.sources.declarative.requesters.error_handlers.error_handler import DeclarativeErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
+from airbyte_cdk.sources.types import Config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+logger = logging.getLogger("airbyte")
+
+# The query parameters that choose a page: Sendoso's `page`, the marketplace's `after`,
+# the hub's `nextPage`. Two requests that differ only in these read the same list.
+_PAGING_PARAMETERS = frozenset({"page", "after", "nextPage"})
+
+
+@dataclass
+class ResponseGuard(DeclarativeErrorHandler):
+    """Retries a 200 that is not a readable page, or that repeats the page before it.
+
+    Leaves every other answer to the error handler after it (returns no resolution). A
+    repeated page is retried `repeat_retries` times, then fails the stream as a transient
+    error: a server that ignores the page number would otherwise keep answering it.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    max_retries: Optional[int] = 8
+    max_time: Optional[int] = None
+    repeat_retries: int = 2
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._lock = threading.Lock()
+        # Per list (URL without its paging parameters): the paging value and body digest of
+        # the last readable page; and per request URL, how often it answered a repeat.
+        self._last_page: Dict[str, Tuple[Optional[str], bytes]] = {}
+        self._repeats: Dict[str, int] = {}
+
+    def interpret_response(
+        self, response_or_exception: Optional[Union[requests.Response, Exception]]
+    ) -> Optional[ErrorResolution]:  # type: ignore[override]
+        response = response_or_exception
+        if not isinstance(response, requests.Response) or response.status_code != 200:
+            return None
+        where = _shown_url(response)
+        body = response.content
+        if not body.strip():
+            return _retry(f"Sendoso answered {where} with HTTP 200 and an empty body; retrying.")
+        try:
+            orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            return _retry(f"Sendoso answered {where} with HTTP 200 and a body that is not valid JSON ({error}); retrying.")
+        return self._check_repeat(response, body, where)
+
+    def _check_repeat(self, response: requests.Response, body: bytes, where: str) -> Optional[ErrorResolution]:
+        list_key, page = _list_and_page(response.request.url if response.request is not None else response.url)
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        url = str(response.request.url if response.request is not None else response.url)
+        with self._lock:
+            previous = self._last_page.get(list_key)
+            if previous is None or previous[1] != digest or previous[0] == page:
+                self._last_page[list_key] = (page, digest)
+                self._repeats.pop(url, None)
+                return None
+            repeats = self._repeats[url] = self._repeats.get(url, 0) + 1
+        message = (
+            f"Sendoso answered {where} (page {page}) with exactly the same content as the page before it"
+        )
+        if repeats <= self.repeat_retries:
+            return _retry(f"{message}; retrying so that no record is read twice.")
+        return ErrorResolution(
+            response_action=ResponseAction.FAIL,
+            failure_type=FailureType.transient_error,
+            error_message=(
+                f"{message}, {repeats} times in a row, so paging cannot make progress. "
+                "Retry the sync later; if it persists, contact Sendoso support."
+            ),
+        )
+
+
+def _retry(message: str) -> ErrorResolution:
+    return ErrorResolution(response_action=ResponseAction.RETRY, failure_type=FailureType.transient_error, error_message=message)
+
+
+def _list_and_page(url: Any) -> Tuple[str, Optional[str]]:
+    parts = urlsplit(str(url))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    page = next((value for name, value in query if name in _PAGING_PARAMETERS), None)
+    rest = urlencode(sorted((name, value) for name, value in query if name not in _PAGING_PARAMETERS))
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{rest}", page
+
+
+def _shown_url(response: requests.Response) -> str:
+    # The path only: a query string could carry a user's filter, never needed to say what failed.
+    parts = urlsplit(str(response.request.url if response.request is not None else response.url))
+    return f"GET {parts.path}"
+
+
+# --- the OAuth token endpoint ------------------------------------------------------------
+
+TOKEN_MAX_TRIES = 6
+TOKEN_MAX_TIME_SECONDS = 60
+
+_TOKEN_TRANSIENT = (
+    DefaultBackoffException,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
+
+
+def _describe(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, requests.Response):
+        return f"HTTP {response.status_code}"
+    return type(error).__name__
+
+
+def bound_token_refresh(
+    authenticator_class: type = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
+    max_tries: int = TOKEN_MAX_TRIES,
+    max_time: float = TOKEN_MAX_TIME_SECONDS,
+) -> None:
+    """Replaces the token request's retry loop (300 s, then a system error) for this class.
+
+    The request itself is the CDK's, unchanged: only how long it is retried, and what the
+    failure says when the endpoint stays down. Applied once; a CDK whose method is not a
+    `backoff` wrapper is left as it is.
+    """
+    current = authenticator_class._make_handled_request
+    if getattr(current, "_sendoso_bounded", False):
+        return
+    request_once: Optional[Callable[[Any], Any]] = getattr(current, "__wrapped__", None)
+    if request_once is None:
+        return
+
+    def log_retry(details: Mapping[str, Any]) -> None:
+        logger.info(
+            f"The OAuth token endpoint failed ({_describe(details['exception'])}) after {details['tries']} tries; "
+            f"waiting {details['wait']:.1f} s then retrying."
+        )
+
+    retried = backoff.on_exception(
+        backoff.expo,
+        _TOKEN_TRANSIENT,
+        max_tries=max_tries,
+        max_time=max_time,
+        on_backoff=log_retry,
+        logger=None,
+    )(request_once)
+
+    @functools.wraps(request_once)
+    def make_handled_request(self: Any) -> Any:
+        try:
+            return retried(self)
+        except _TOKEN_TRANSIENT as error:
+            endpoint = self.get_token_refresh_endpoint()
+            raise AirbyteTracedException(
+                message=(
+                    f"Sendoso's OAuth token endpoint ({endpoint}) kept failing ({_describe(error)}), so no access "
+                    f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. Sendoso may be down: retry the sync later. "
+                    "If the token URL was changed in the config, check it."
+                ),
+                internal_message=f"Token refresh failed after retries: {error!r}",
+                failure_type=FailureType.transient_error,
+            ) from error
+
+    make_handled_request._sendoso_bounded = True  # type: ignore[attr-defined]
+    authenticator_class._make_handled_request = make_handled_request  # type: ignore[method-assign]
+
+
+bound_token_refresh()
