@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -30,3 +33,89 @@ def discovered(sandbox: RunningSandbox) -> Dict[str, Any]:
     run = run_connector("discover", config=sandbox.config())
     assert run.returncode == 0, run.stderr
     return run.of_type("CATALOG")[0]["catalog"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The acceptance session (acceptance-test-config.yml, test_acceptance.py, test_airbyte_standards.py)
+#
+# The committed configs point at ACCEPTANCE_ORIGIN: a fixed loopback port, so that the Docker-based
+# acceptance runner can be given a sandbox started by hand with ACCEPTANCE_COMMAND (see the header of
+# acceptance-test-config.yml). Under pytest the session starts its own sandbox with the same seed and
+# scale on a free port, and `acceptance_sandbox.load(...)` points the committed files at it, so that
+# two test runs (or another engineer's) never fight over the fixed port.
+# ---------------------------------------------------------------------------------------------
+ACCEPTANCE_PORT = 18241
+ACCEPTANCE_ORIGIN = f"http://127.0.0.1:{ACCEPTANCE_PORT}"
+ACCEPTANCE_SANDBOX_ARGS = ("--seed", "1", "--scale", "100", "--rate-limit", "0")
+ACCEPTANCE_COMMAND = "sendoso-sandbox serve --host 127.0.0.1 --port {port} " + " ".join(ACCEPTANCE_SANDBOX_ARGS)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STANDARD_SUITE_FILE = "test_airbyte_standards.py"
+
+
+@dataclass
+class AcceptanceSandbox:
+    """The acceptance session's sandbox, and the committed acceptance files pointed at it."""
+
+    running: RunningSandbox
+    fixed_origin: str = ACCEPTANCE_ORIGIN
+    port: int = ACCEPTANCE_PORT
+    command: str = ACCEPTANCE_COMMAND.format(port=ACCEPTANCE_PORT)
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def load(self, relative_path: Any) -> Any:
+        """A committed JSON file (config, state, catalog), with the fixed origin replaced by the live one."""
+        text = (REPO_ROOT / str(relative_path)).read_text(encoding="utf-8")
+        return json.loads(text.replace(self.fixed_origin, self.running.url))
+
+    def reset(self) -> None:
+        self.running.control("POST", "reset")
+
+    def mutate(self, resource: str, count: int) -> List[Any]:
+        return self.running.control("POST", "mutate", {"resource": resource, "count": count})["ids"]
+
+
+@pytest.fixture(scope="session")
+def acceptance_sandbox() -> Iterator[AcceptanceSandbox]:
+    """The seeded sandbox the acceptance configs and expected_records*.jsonl were made against."""
+    running = start_sandbox(*ACCEPTANCE_SANDBOX_ARGS)
+    try:
+        yield AcceptanceSandbox(running)
+    finally:
+        running.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Applied at import time by the CDK's standard-test base classes (airbyte_cdk.test.standard_tests);
+    # `--strict-markers` rejects a marker nobody registered.
+    config.addinivalue_line("markers", "image_tests: a CDK standard test that needs a Docker engine")
+    config.addinivalue_line("markers", "requires_creds: a CDK standard-test scenario whose config is under secrets/")
+
+
+_STANDARD_SUITE_ITEMS = pytest.StashKey[List[str]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_STANDARD_SUITE_ITEMS] = [
+        item.nodeid for item in session.items if item.path.name == STANDARD_SUITE_FILE
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    collected = config.stash.get(_STANDARD_SUITE_ITEMS, None)
+    if collected is None:
+        return
+    wanted = set(collected)
+    outcomes: Dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        reports = terminalreporter.stats.get(outcome, [])
+        count = len({report.nodeid for report in reports if getattr(report, "nodeid", None) in wanted})
+        if count:
+            outcomes[outcome] = count
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()) or "none run"
+    terminalreporter.write_sep("-", "CDK standard source test suite (airbyte_cdk.test.standard_tests)")
+    terminalreporter.write_line(
+        f"integration_tests/{STANDARD_SUITE_FILE}: {len(collected)} tests collected from the standard suite ({summary})"
+    )

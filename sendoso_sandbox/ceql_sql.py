@@ -33,6 +33,26 @@ fractions beyond milliseconds are truncated.
 
 Decimal text, exactly: ``-?[0-9]+(\\.[0-9]+)?``.
 
+Shape of the SQL.  It must stay shallow: SQLite's parser has a fixed stack of
+about 100 entries (every parenthesis opened after an operator costs about
+three), and an expression tree may be at most 1000 high.
+
+* The per-value work is done by SQL functions of the sandbox's own, registered
+  on every connection that runs a translation (``register_functions``: the
+  stores' connections and ``connect_memory()``): ``ceql_ms(text)`` is the epoch
+  ms of a text in a date form, else NULL (``literal_instant_ms``), and
+  ``ceql_num(text)`` the number of a decimal text, else NULL (a GLOB on the
+  first/last characters spares Python the texts that cannot be either).  The
+  rest of a predicate is a flat CASE over the value's json_type, so a predicate
+  needs a small, fixed parser depth.
+* The first ``_INLINE_LEVELS`` levels of AND/OR are plain nested SQL (lazy, and
+  the hub's indexed columns still drive the plan).  A deeper AND/OR subtree is
+  one call ``ceql_tree(:program, bits)``: ``bits`` is the text of the subtree's
+  predicates' truths ('1'/'0', joined with ``||``) and the bound program is the
+  tree in postfix.  The SQL nests no deeper however deep the clause is.
+* A chain of more than ``_CHAIN`` terms is grouped in parenthesised runs, to
+  keep the expression tree low.
+
 ``select_ids(where, records)`` runs the same translation over arbitrary records in
 a fresh in-memory database, for property tests against the connector.
 """
@@ -40,6 +60,7 @@ a fresh in-memory database, for property tests against the connector.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import re
 import sqlite3
@@ -48,7 +69,10 @@ from typing import Callable, Iterable
 
 from .ceql_parse import And, CeqlError, Compare, In, IsNull, Like, Literal, Node, Or, parse
 
-__all__ = ["CeqlError", "Translation", "translate", "select_ids", "literal_instant_ms", "is_decimal_text"]
+__all__ = [
+    "CeqlError", "Translation", "translate", "select_ids", "literal_instant_ms", "is_decimal_text",
+    "register_functions", "connect_memory",
+]
 
 _DATE_RE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
@@ -57,10 +81,14 @@ _DATE_RE = re.compile(
 _DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 _SQL_OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# AND/OR levels written as nested SQL; a deeper subtree is one flat ceql_tree call.
+_INLINE_LEVELS = 3
+# Most terms joined by one flat AND/OR chain (SQLite's expression height limit is 1000).
+_CHAIN = 64
 
 
 def literal_instant_ms(text: str) -> int | None:
-    """Epoch ms of a text in a date form, else None (the Python twin of ``_ms_sql``)."""
+    """Epoch ms of a text in a date form, else None (also the SQL function ``ceql_ms``)."""
     m = _DATE_RE.fullmatch(text)
     if not m:
         return None
@@ -89,62 +117,92 @@ def is_decimal_text(text: str) -> bool:
     return _DECIMAL_RE.fullmatch(text) is not None
 
 
+# ---- SQL functions -----------------------------------------------------------------
+# The heavy per-value readings, in the sandbox's own Python (never the connector's).
+
+
+def _ms_function(value: object) -> int | None:
+    """``ceql_ms(v)``: epoch ms of a TEXT in a date form, else NULL."""
+    return literal_instant_ms(value) if isinstance(value, str) else None
+
+
+def _num_function(value: object) -> float | None:
+    """``ceql_num(v)``: the number of a decimal TEXT, else NULL."""
+    if isinstance(value, str) and _DECIMAL_RE.fullmatch(value):
+        return float(value)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _program(text: str) -> tuple:
+    return tuple((step[0], int(step[1:] or 0)) for step in text.split())
+
+
+def _tree_function(program: str, bits: str) -> int:
+    """``ceql_tree(program, bits)``: the value of an AND/OR tree (see
+    ``_Translator._flat``) given its predicates' truths."""
+    values: list[bool] = []
+    leaf = 0
+    for kind, count in _program(program):
+        if kind == "L":
+            values.append(bits[leaf] == "1")
+            leaf += 1
+        else:
+            items = values[-count:]
+            del values[-count:]
+            values.append(all(items) if kind == "A" else any(items))
+    if leaf != len(bits) or len(values) != 1:
+        raise ValueError("ceql_tree: program and bits do not match")
+    return int(values[0])
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Register the SQL functions a translation uses on ``conn`` (every connection
+    that runs translated SQL needs them)."""
+    conn.create_function("ceql_ms", 1, _ms_function, deterministic=True)
+    conn.create_function("ceql_num", 1, _num_function, deterministic=True)
+    conn.create_function("ceql_tree", 2, _tree_function, deterministic=True)
+
+
 # ---- SQL building blocks ------------------------------------------------------------
-# Each takes SQL expressions as strings.  They re-evaluate their input in correlated
-# FROM-subqueries so a long expression (json_extract ...) is computed once.
-
-_DIGIT_GLOB = "[0-9]"
-_DATE_GLOB = "-".join((_DIGIT_GLOB * 4, _DIGIT_GLOB * 2, _DIGIT_GLOB * 2))
-_DATETIME_GLOB = _DATE_GLOB + "[T ]" + ":".join((_DIGIT_GLOB * 2,) * 3)
+# Each takes SQL expressions as strings.
 
 
-def _ms_sql(v: str) -> str:
-    """Epoch ms of the TEXT ``v`` when it is in a date form, else NULL."""
-    zone = (
-        "CASE WHEN substr(v, 20, 1) = '.' THEN ltrim(substr(v, 21), '0123456789') ELSE substr(v, 20) END"
-    )
-    datetime_ms = f"""(SELECT CASE WHEN
-            substr(v, 1, 4) <> '0000'
-            AND date(julianday(substr(v, 1, 10))) = substr(v, 1, 10)
-            AND substr(v, 12, 2) <= '23' AND substr(v, 15, 2) <= '59' AND substr(v, 18, 2) <= '59'
-            AND nfrac <> 0
-            AND (z = '' OR z = 'Z'
-                 OR ((z GLOB '[+-][0-9][0-9]:[0-9][0-9]' OR z GLOB '[+-][0-9][0-9][0-9][0-9]')
-                     AND substr(z, 2, 2) <= '23' AND substr(z, -2, 2) <= '59'))
-          THEN CAST(strftime('%s', substr(v, 1, 10) || ' ' || substr(v, 12, 8)) AS INTEGER) * 1000
-               + CASE WHEN nfrac > 0 THEN CAST(substr(substr(v, 21, nfrac) || '000', 1, 3) AS INTEGER) ELSE 0 END
-               - CASE WHEN z = '' OR z = 'Z' THEN 0
-                      ELSE (CASE WHEN substr(z, 1, 1) = '-' THEN -1 ELSE 1 END)
-                           * (CAST(substr(z, 2, 2) AS INTEGER) * 60 + CAST(substr(z, -2, 2) AS INTEGER)) * 60000
-                 END
-        END
-        FROM (SELECT v, z, CASE WHEN substr(v, 20, 1) = '.' THEN length(v) - 20 - length(z) ELSE -1 END AS nfrac
-              FROM (SELECT v, {zone} AS z)))"""
-    return f"""(SELECT CASE
-        WHEN length(v) = 10 THEN
-            CASE WHEN v GLOB '{_DATE_GLOB}' AND substr(v, 1, 4) <> '0000' AND date(julianday(v)) = v
-                 THEN CAST(strftime('%s', v) AS INTEGER) * 1000 END
-        WHEN length(v) >= 19 AND substr(v, 1, 19) GLOB '{_DATETIME_GLOB}' THEN {datetime_ms}
-        END FROM (SELECT {v} AS v))"""
+def _join(op: str, terms: list[str]) -> str:
+    """``(a op b op ...)``; a long chain in parenthesised runs of at most _CHAIN
+    terms (runs of runs...), so the expression stays low."""
+    while len(terms) > _CHAIN:
+        runs = [terms[i:i + _CHAIN] for i in range(0, len(terms), _CHAIN)]
+        terms = [run[0] if len(run) == 1 else "(" + f" {op} ".join(run) + ")" for run in runs]
+    return "(" + f" {op} ".join(terms) + ")"
 
 
-def _is_decimal_sql(v: str) -> str:
-    """1 when the TEXT ``v`` is decimal text, else 0."""
-    return f"""(SELECT length(s) > length(r)
-                   AND (r = '' OR (substr(r, 1, 1) = '.' AND length(r) > 1
-                                   AND ltrim(substr(r, 2), '0123456789') = ''))
-        FROM (SELECT s, ltrim(s, '0123456789') AS r
-              FROM (SELECT CASE WHEN substr(v, 1, 1) = '-' THEN substr(v, 2) ELSE v END AS s
-                    FROM (SELECT {v} AS v))))"""
+# Necessary conditions checked in SQL first, so most texts never reach Python.
+_DATE_START_GLOB = "-".join(("[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2)) + "*"
 
 
-def _text_of(x: str, t: str, real_text: str) -> str:
-    """The text a scalar JSON value compares as: booleans as true/false, numbers
-    as their JSON token text."""
-    return (
-        f"(CASE {t} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
-        f" WHEN 'integer' THEN CAST({x} AS TEXT) WHEN 'real' THEN {real_text} ELSE {x} END)"
-    )
+def _ms_of(x: str) -> str:
+    """Epoch ms of the TEXT x in a date form, else NULL."""
+    return f"CASE WHEN {x} GLOB '{_DATE_START_GLOB}' THEN ceql_ms({x}) END"
+
+
+def _num_of(x: str) -> str:
+    """The number of the TEXT x when it is decimal text, else NULL."""
+    return f"CASE WHEN {x} GLOB '*[0-9]' THEN ceql_num({x}) END"
+
+
+def _token_text(json_text: str, path: str) -> str:
+    """The JSON token text of the number at ``path``: json_extract with two paths
+    answers the JSON array ``[tok,tok]`` (2n + 3 characters), which keeps a number
+    as written."""
+    pair = f"json_extract({json_text}, {path}, {path})"
+    return f"substr({pair}, 2, length({pair}) / 2 - 1)"
+
+
+def _by_type(t: str, text: str, true: str, false: str, number: str) -> str:
+    """One flat CASE over the json_type of a non-null scalar (the only types a
+    scalar test sees: text, true, false, integer, real)."""
+    return f"CASE {t} WHEN 'text' THEN {text} WHEN 'true' THEN {true} WHEN 'false' THEN {false} ELSE {number} END"
 
 
 @dataclass(frozen=True)
@@ -152,7 +210,8 @@ class FieldRef:
     """How to read one field in SQL.
 
     value/type: SQL for the value (JSON text for arrays/objects) and its json_type
-    (NULL when missing).  real_text: SQL for the JSON token text of a real number.
+    (NULL when missing).  real_text: SQL for the JSON token text of a number
+    (integer or real).
     ms_column: an indexed epoch-ms column usable when the value is ALWAYS a date
     form (then rule 1 with a date or number literal is a plain column comparison).
     int_column: an integer column always equal to the value (``id``).
@@ -167,14 +226,19 @@ class FieldRef:
 
 
 class Binder:
-    """Collects named parameters; a name may be used many times in the SQL."""
+    """Collects named parameters; a name may be used many times in the SQL, and an
+    equal value (of the same type) bound again reuses its name."""
 
     def __init__(self) -> None:
         self.params: dict[str, object] = {}
+        self._names: dict[tuple, str] = {}
 
     def __call__(self, value: object) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = value
+        key = (type(value), repr(value) if isinstance(value, float) else value)
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = f"p{len(self.params)}"
+            self.params[name] = value
         return ":" + name
 
 
@@ -192,7 +256,7 @@ def json_field(path: tuple, bind: Binder, doc: str = "doc") -> FieldRef:
         return FieldRef(
             value=f"json_extract({doc}, {p})",
             type=f"json_type({doc}, {p})",
-            real_text=f"(SELECT substr(a, 2, (length(a) - 3) / 2) FROM (SELECT json_extract({doc}, {p}, {p}) AS a))",
+            real_text=_token_text(doc, p),
         )
     # A key with a double quote cannot be written in a SQLite JSON path: walk the
     # objects with json_each instead, one level at a time.
@@ -227,32 +291,30 @@ def _classify(lit: Literal, bind: Binder) -> _Lit:
     return _Lit("text", text)
 
 
-def _scalar_cmp(x: str, t: str, real_text: str, op: str, lit: _Lit) -> str:
-    """SQL truth of ``v op L`` for a non-null scalar v (t is its json_type)."""
+def _scalar_cmp(x: str, t: str, number_text: str, op: str, lit: _Lit) -> str:
+    """SQL truth of ``v op L`` for a non-null scalar v (t is its json_type).
+
+    Booleans compare as the text true/false and numbers, unless rule 2 applies,
+    as their token text.  ``coalesce`` takes the first rule that applies to a
+    text: ``_ms_of`` / ``_num_of`` are NULL for a text that is not a date form /
+    decimal text, and a comparison with NULL is NULL."""
     sop = _SQL_OPS[op]
-    as_text = f"{_text_of(x, t, real_text)} {sop} {lit.text}"
+    text = f"{x} {sop} {lit.text}"
+    true, false, number = f"'true' {sop} {lit.text}", f"'false' {sop} {lit.text}", f"{number_text} {sop} {lit.text}"
     if lit.kind == "date":
-        return (
-            f"(CASE WHEN {t} = 'text' THEN (SELECT CASE WHEN m IS NOT NULL THEN m {sop} {lit.ms}"
-            f" ELSE v {sop} {lit.text} END FROM (SELECT v, {_ms_sql('v')} AS m FROM (SELECT {x} AS v)))"
-            f" ELSE {as_text} END)"
-        )
-    if lit.kind == "number":
-        return (
-            f"(CASE WHEN {t} IN ('integer', 'real') THEN CAST({x} AS REAL) {sop} {lit.num}"
-            f" WHEN {t} = 'text' THEN (SELECT CASE WHEN m IS NOT NULL THEN m {sop} {lit.ms}"
-            f" WHEN d THEN CAST(v AS REAL) {sop} {lit.num} ELSE v {sop} {lit.text} END"
-            f" FROM (SELECT v, {_ms_sql('v')} AS m, {_is_decimal_sql('v')} AS d FROM (SELECT {x} AS v)))"
-            f" ELSE {as_text} END)"
-        )
-    if lit.kind == "decimal":
-        return (
-            f"(CASE WHEN {t} IN ('integer', 'real') THEN CAST({x} AS REAL) {sop} {lit.num}"
-            f" WHEN {t} = 'text' THEN (SELECT CASE WHEN {_is_decimal_sql('v')} THEN CAST(v AS REAL) {sop} {lit.num}"
-            f" ELSE v {sop} {lit.text} END FROM (SELECT {x} AS v))"
-            f" ELSE {as_text} END)"
-        )
-    return f"({as_text})"
+        text = f"coalesce({_ms_of(x)} {sop} {lit.ms}, {text})"
+    elif lit.kind == "number":
+        text = f"coalesce({_ms_of(x)} {sop} {lit.ms}, {_num_of(x)} {sop} {lit.num}, {text})"
+        number = f"CAST({x} AS REAL) {sop} {lit.num}"
+    elif lit.kind == "decimal":
+        text = f"coalesce({_num_of(x)} {sop} {lit.num}, {text})"
+        number = f"CAST({x} AS REAL) {sop} {lit.num}"
+    return _by_type(t, text, true, false, number)
+
+
+def _scalar_like(x: str, t: str, number_text: str, pattern: str) -> str:
+    like = f"LIKE {pattern} ESCAPE '\\'"
+    return _by_type(t, f"{x} {like}", f"'true' {like}", f"'false' {like}", f"{number_text} {like}")
 
 
 def _like_pattern(pattern: str) -> str:
@@ -263,23 +325,25 @@ def _like_pattern(pattern: str) -> str:
 def _field_predicate(ref: FieldRef, scalar: Callable[[str, str, str], str], negate_any: bool = False) -> str:
     """Apply a scalar test to a field value with the NULL / object / list rules.
 
-    ``scalar(x, t, real_text)`` gives SQL for one scalar.  For a list, true when
+    ``scalar(x, t, number_text)`` gives SQL for one scalar.  For a list, true when
     some scalar element passes (elements that are lists or objects never do);
     with ``negate_any`` (for !=) true when NO element passes the given (equality) test.
     """
     element = "e.type NOT IN ('array', 'object', 'null')"
-    real_text = "(SELECT substr(a, 2, (length(a) - 3) / 2) FROM (SELECT json_extract(x, e.fullkey, e.fullkey) AS a))"
-    elem_test = scalar("e.atom", "e.type", real_text)
+    elem_test = scalar("e.atom", "e.type", _token_text("x", "e.fullkey"))
     exists = f"EXISTS (SELECT 1 FROM json_each(x) AS e WHERE {element} AND {elem_test})"
     array_sql = f"NOT {exists}" if negate_any else exists
-    scalar_sql = scalar("x", "t", ref.real_text)  # evaluated only for reals (CASE is lazy)
+    scalar_sql = scalar("x", "t", ref.real_text)  # the token text is read only when needed (CASE is lazy)
     if negate_any:
         scalar_sql = f"NOT {scalar_sql}"
     return (
-        f"coalesce((SELECT CASE WHEN t IS NULL OR t IN ('null', 'object') THEN 0"
+        f"(SELECT CASE WHEN t IS NULL OR t IN ('null', 'object') THEN 0"
         f" WHEN t = 'array' THEN {array_sql} ELSE {scalar_sql} END"
-        f" FROM (SELECT {ref.value} AS x, {ref.type} AS t)), 0)"
+        f" FROM (SELECT {ref.value} AS x, {ref.type} AS t))"
     )
+
+
+_BOOL_OP = {And: "AND", Or: "OR"}
 
 
 class _Translator:
@@ -287,11 +351,39 @@ class _Translator:
         self.resolve = resolve
         self.bind = bind
 
-    def node(self, node: Node) -> str:
-        if isinstance(node, Or):
-            return "(" + " OR ".join(self.node(n) for n in node.items) + ")"
-        if isinstance(node, And):
-            return "(" + " AND ".join(self.node(n) for n in node.items) + ")"
+    def node(self, node: Node, level: int = 0) -> str:
+        """SQL for a clause; the first _INLINE_LEVELS levels of AND/OR nest as
+        plain SQL, a deeper AND/OR subtree is one flat ``ceql_tree`` call."""
+        if isinstance(node, (And, Or)):
+            if level >= _INLINE_LEVELS:
+                return self._flat(node)
+            return _join(_BOOL_OP[type(node)], [self.node(n, level + 1) for n in node.items])
+        return self.leaf(node)
+
+    def _flat(self, root: Node) -> str:
+        """An AND/OR subtree as ``ceql_tree(:program, bits)``.  Every predicate of
+        the subtree gives one character '1'/'0' of ``bits``, a text built with
+        ``||`` (a predicate's SQL is 1 when true, 0 or NULL when false).  The bound
+        program is the tree in postfix: ``L`` reads the next bit, ``A<k>`` / ``O<k>``
+        replace the last k values by their AND / OR.  The SQL does not nest any
+        deeper for a deeper clause; all the subtree's predicates are evaluated for
+        every row (no short-circuit below the inline levels)."""
+        program: list[str] = []
+        bits: list[str] = []
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:  # postfix walk, without recursion
+            node, done = stack.pop()
+            if not isinstance(node, (And, Or)):
+                bits.append(f"({self.leaf(node)} IS 1)")  # 1 or 0, never NULL
+                program.append("L")
+            elif done:
+                program.append(f"{'A' if isinstance(node, And) else 'O'}{len(node.items)}")
+            else:
+                stack.append((node, True))
+                stack.extend((item, False) for item in reversed(node.items))
+        return f"(ceql_tree({self.bind(' '.join(program))}, {_join('||', bits)}) = 1)"
+
+    def leaf(self, node: Node) -> str:
         ref = self.resolve(node.field, self.bind)
         if isinstance(node, IsNull):
             test = f"coalesce({ref.type} IN ('null'), 1)" if not ref.always_text else "0"
@@ -307,11 +399,11 @@ class _Translator:
         if isinstance(node, In):
             lits = [_classify(v, self.bind) for v in node.values]
             return _field_predicate(
-                ref, lambda x, t, rt: "(" + " OR ".join(_scalar_cmp(x, t, rt, "=", lit) for lit in lits) + ")"
+                ref, lambda x, t, rt: _join("OR", [_scalar_cmp(x, t, rt, "=", lit) for lit in lits])
             )
         if isinstance(node, Like):
             pattern = self.bind(_like_pattern(node.pattern))
-            return _field_predicate(ref, lambda x, t, rt: f"({_text_of(x, t, rt)} LIKE {pattern} ESCAPE '\\')")
+            return _field_predicate(ref, lambda x, t, rt: _scalar_like(x, t, rt, pattern))
         raise CeqlError(f"unsupported clause {node!r}")
 
     def _fast(self, ref: FieldRef, op: str, lit: _Lit) -> str | None:
@@ -346,8 +438,11 @@ def translate(
 
 
 def connect_memory() -> sqlite3.Connection:
+    """An in-memory connection ready for translated SQL (functions registered,
+    case-sensitive LIKE)."""
     conn = sqlite3.connect(":memory:")
     conn.execute("PRAGMA case_sensitive_like = ON")
+    register_functions(conn)
     return conn
 
 

@@ -31,7 +31,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from . import data
+from . import ceql_sql, data
 from .resources import ALL, BY_HUB_PATH, BY_TABLE
 from .timefmt import format_sendoso, now_ms
 
@@ -76,6 +76,7 @@ class Store:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         # CEQL LIKE is case-sensitive; SQLite's LIKE is not unless told.
         conn.execute("PRAGMA case_sensitive_like = ON")
+        ceql_sql.register_functions(conn)  # the hub's where= SQL calls them
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA mmap_size = 1073741824")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendoso_sandbox import ceql_parse
+from sendoso_sandbox import ceql_parse, ceql_sql
 from sendoso_sandbox.ceql_parse import CeqlError
 from sendoso_sandbox.ceql_sql import is_decimal_text, literal_instant_ms, select_ids, translate
 
@@ -133,10 +135,12 @@ def test_like_escape_character_is_literal():
 
 
 def test_real_numbers_compare_as_their_python_text():
-    records = [{"id": 1, "x": 1 / 3}, {"id": 2, "x": 1e20}, {"id": 3, "x": 5000.0}]
+    records = [{"id": 1, "x": 1 / 3}, {"id": 2, "x": 1e20}, {"id": 3, "x": 5000.0}, {"id": 4, "x": 10**20}]
     assert select_ids("x = '0.3333333333333333'", records) == [1]
     assert select_ids("x LIKE '1e+%'", records) == [2]
     assert select_ids("x LIKE '%.0'", records) == [3]
+    assert select_ids("x LIKE '1000%'", records) == [4]  # beyond int64, still its token text
+    assert select_ids("x LIKE '1%'", [{"id": 5, "x": [1e20, 7]}, {"id": 6, "x": [7, 10**20]}]) == [5, 6]
 
 
 @pytest.mark.parametrize(
@@ -315,3 +319,166 @@ def test_sql_instants_match_python(moment, zone, sep, digits):
     assert select_ids(f"t = {expected}", rows) == [1]
     assert select_ids(f"t < {expected + 1}", rows) == [1]
     assert select_ids(f"t > {expected - 1}", rows) == [1]
+
+
+# ---- deep and long clauses: the SQL stays shallow ---------------------------------------
+
+
+def _paren_depth(sql: str) -> int:
+    depth = deepest = 0
+    for ch in sql:  # no literal is pasted into the SQL, so every parenthesis is SQL's
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    return deepest
+
+
+def _nested_clause(rng, levels: int, inner: str, and_items: list, or_items: list) -> str:
+    """``inner`` under ``levels`` levels of alternating AND/OR (AND innermost);
+    every other item is spread over the levels of its operator, some of them as a
+    side group of the other operator."""
+    and_items, or_items = list(and_items), list(or_items)
+    clause = inner
+    for level in range(levels):
+        is_and = level % 2 == 0
+        pool = and_items if is_and else or_items
+        left = len(range(level, levels, 2))  # levels of this operator still to build
+        assert len(pool) >= left
+        take = len(pool)
+        if left > 1:  # about a fair share, leaving at least one for each level to come
+            take = min(len(pool) - left + 1, max(1, round(len(pool) / left * rng.uniform(0.5, 1.5))))
+        items = [pool.pop() for _ in range(take)]
+        if len(items) >= 3 and rng.random() < 0.5:
+            side = [items.pop(), items.pop()]
+            items.append("(" + (" OR " if is_and else " AND ").join(side) + ")")
+        items.append(f"({clause})")
+        rng.shuffle(items)
+        clause = (" AND " if is_and else " OR ").join(items)
+    assert not and_items and not or_items
+    return clause
+
+
+def _depth(node) -> int:
+    if isinstance(node, (ceql_parse.And, ceql_parse.Or)):
+        return 1 + max(_depth(n) for n in node.items)
+    return 0
+
+
+def test_the_reported_clause_runs():
+    where = (
+        "status LIKE '%' AND (status = '2017-01-01' OR status = '2017-01-01' OR (status = '2017-01-01'"
+        " AND status = '2017-01-01' AND status IN ('2017-01-01', 0)))"
+    )
+    assert select_ids(where, [{"id": 0}]) == []
+    assert select_ids(where, [{"id": 1, "status": "2017-01-01T00:00:00Z"}, {"id": 2, "status": "x"}]) == [1]
+
+
+# True for every record below (for the AND levels) / false for all (for the OR levels).
+NEUTRAL_TRUE = ["a = 1", "a IN ('x', 1)", "a IS NOT NULL", "tags LIKE 'U%'", "a >= '1'", "tags != 'ZZ'",
+                "b < 'z'", "c >= 0", "`b` IN ('y', 'z', 'zz', 'k')"]
+NEUTRAL_FALSE = ["a = 2", "b IS NULL", "missing = 1", "tags IN ('ZZ', 3)", "b LIKE 'nope%'", "c = 'nope'",
+                 "a > 1.5", "tags > 'V'", "c < '1970-01-01'"]
+DEEP_RECORDS = [
+    {"id": 1, "a": 1, "b": "k", "tags": ["US"], "c": "2020-05-01T00:00:00Z"},
+    {"id": 2, "a": 1, "b": "k", "tags": ["US"], "c": "2019-12-31T23:59:59-01:00"},  # 2020-01-01T00:59:59Z
+    {"id": 3, "a": 1, "b": "k", "tags": ["US"], "c": "2019-12-31"},
+]
+
+
+@pytest.mark.parametrize("levels, predicates", [(30, 200), (100, 300)])
+def test_deeply_nested_clause(levels, predicates):
+    """30 levels and 200 predicates (and the connector's nesting limit of 100):
+    the answer hangs on the innermost predicate."""
+    rng = random.Random(levels)
+    n = predicates - 1
+    and_items = [NEUTRAL_TRUE[i % len(NEUTRAL_TRUE)] for i in range(n // 2)]
+    or_items = [NEUTRAL_FALSE[i % len(NEUTRAL_FALSE)] for i in range(n - n // 2)]
+    where = _nested_clause(rng, levels, "c >= '2020-01-01'", and_items, or_items)
+    node = ceql_parse.parse(where)
+    assert _depth(node) >= levels and len(ceql_parse.fields_of(node)) >= predicates - 2
+    assert select_ids(where, DEEP_RECORDS) == [1, 2]
+    assert select_ids(where.replace("c >= '2020-01-01'", "c < '2020-01-01'"), DEEP_RECORDS) == [3]
+
+
+def test_sql_nesting_does_not_grow_with_the_clause():
+    def clause(levels):
+        rng = random.Random(1)
+        inner = "tags IN ('2017-01-01', 0, '1.5')"
+        return _nested_clause(rng, levels, inner, NEUTRAL_TRUE * 30, NEUTRAL_FALSE * 30)
+
+    depths = {levels: _paren_depth(translate(clause(levels)).sql) for levels in (4, 10, 30, 150)}
+    # one more level at most, for the runs of _CHAIN predicates a long clause is split into
+    assert max(depths.values()) <= depths[4] + 1, depths
+    # and room is left: the SQL still parses with 8 more levels of nesting around it
+    translation = translate(clause(150))
+    sql = translation.sql
+    for _ in range(8):
+        sql = f"(seq >= 0 AND {sql})"
+    conn = ceql_sql.connect_memory()
+    try:
+        conn.execute("CREATE TABLE r (seq INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
+        conn.execute(f"SELECT seq FROM r WHERE {sql}", translation.params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("count", [63, 64, 65, 129, 1000])
+def test_long_chains(count):
+    records = [{"id": 1, "a": count}, {"id": 2, "a": [count - 1]}, {"id": 3, "a": "x"}]
+    assert select_ids(" OR ".join(f"a = {i}" for i in range(count)), records) == [2]
+    assert select_ids(" AND ".join(f"a != {i}" for i in range(count)), records) == [1, 3]
+    assert select_ids(f"a IN ({', '.join(str(i) for i in range(count))})", records) == [2]
+    assert select_ids(" AND ".join(["a IS NOT NULL"] * count + ["a = 'x'"]), records) == [3]
+
+
+@contextmanager
+def _inline_levels(levels):
+    saved = ceql_sql._INLINE_LEVELS
+    ceql_sql._INLINE_LEVELS = levels
+    try:
+        yield
+    finally:
+        ceql_sql._INLINE_LEVELS = saved
+
+
+@pytest.mark.parametrize("levels", [0, 1])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=WHERE, records=st.lists(RECORD, min_size=1, max_size=6))
+def test_flat_subtrees_mean_the_same(levels, where, records):
+    """AND/OR beyond the inline levels are evaluated by ceql_tree: same answers."""
+    rows = [dict(rec, id=i) for i, rec in enumerate(records)]
+    node = ceql_parse.parse(where)
+    expected = [r["id"] for r in rows if oracle(node, r)]
+    with _inline_levels(levels):
+        assert select_ids(where, rows) == expected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), records=st.lists(RECORD, min_size=1, max_size=6))
+def test_deep_random_clauses_agree_with_the_documented_meaning(data, records):
+    leaves = data.draw(st.lists(predicates(), min_size=200, max_size=200))
+    rng = random.Random(data.draw(st.integers(0, 2**32)))
+    where = _nested_clause(rng, 30, leaves[0], leaves[1:100], leaves[100:])
+    rows = [dict(rec, id=i) for i, rec in enumerate(records)]
+    node = ceql_parse.parse(where)
+    assert [r["id"] for r in rows if oracle(node, r)] == select_ids(where, rows)
+
+
+def test_hub_answers_a_deeply_nested_where(client):
+    """On the hub (the stores' connections, indexed created_at and id), a clause of
+    30 levels and 200 predicates selects what the same clause selects on the JSON."""
+    docs, _ = client.hub_all("/sent-gifts", {"pageSize": 500})
+    rng = random.Random(3)
+    fields = ["status = 'Delivered'", "sender.team_id > 300", "recipient.email LIKE '%a%'",
+              "current_total_cost > 50", "created_at >= '2023-01-01'", "created_at < 1672531200000",
+              "touch.name IN ('x', 'Q3 2022 Book Club')", "sent_via != 'link'", "id > 500",
+              "current_total_cost <= '80.5'", "recipient.company_name IS NULL"]
+    items = [rng.choice(fields) for _ in range(199)]
+    where = _nested_clause(rng, 30, "status LIKE '%e%'", items[:100], items[100:])
+    assert _depth(ceql_parse.parse(where)) >= 30
+    expected = select_ids(where, docs)
+    records, _ = client.hub_all("/sent-gifts", {"where": where, "pageSize": 100})
+    assert [r["id"] for r in records] == sorted(expected)
+    assert 0 < len(expected) < len(docs)

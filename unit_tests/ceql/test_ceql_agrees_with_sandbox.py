@@ -46,7 +46,7 @@ expressions = st.recursive(
         st.lists(children, min_size=2, max_size=3).map(lambda items: And(tuple(items))),
         st.lists(children, min_size=2, max_size=3).map(lambda items: Or(tuple(items))),
     ),
-    max_leaves=3,
+    max_leaves=8,
 )
 
 scalars = st.one_of(
