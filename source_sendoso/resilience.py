@@ -66,6 +66,13 @@ class ResponseGuard(DeclarativeErrorHandler):
         self, response_or_exception: Optional[Union[requests.Response, Exception]]
     ) -> Optional[ErrorResolution]:  # type: ignore[override]
         response = response_or_exception
+        if isinstance(response, requests.RequestException):
+            # Decided by the next handler (a timeout or a dropped connection is retried); the
+            # CDK's own retry log does not say what went wrong, this does.
+            request = response.request
+            path = f" (GET {urlsplit(str(request.url)).path})" if request is not None and request.url else ""
+            logger.warning(f"A request to Sendoso failed before a complete answer came back{path}: {type(response).__name__}.")
+            return None
         if not isinstance(response, requests.Response) or response.status_code != 200:
             return None
         where = _shown_url(response)
@@ -105,6 +112,8 @@ class ResponseGuard(DeclarativeErrorHandler):
 
 
 def _retry(message: str) -> ErrorResolution:
+    # The CDK's retry log says only "Retrying in N seconds": this says why.
+    logger.warning(message)
     return ErrorResolution(response_action=ResponseAction.RETRY, failure_type=FailureType.transient_error, error_message=message)
 
 

@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import orjson
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteMessageSerializer, ConnectorSpecification, FailureType
 from airbyte_cdk.sources.utils.schema_helpers import split_config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -68,9 +69,13 @@ def run(args: Optional[List[str]] = None) -> None:
         sys.exit(0 if args[:1] == ["check"] else 1)
     entrypoint = SendosoEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
-    for message in entrypoint.run(parsed_args):
-        # One write per message: the concurrent CDK prints from several threads.
-        print(f"{message}\n", end="")
+    # As the CDK's own `launch`: the log handler writes through PRINT_BUFFER's lock, so every
+    # print must too. Without it a long `--debug` line from a worker thread and a record from
+    # this thread interleave, and both are lost as unparseable lines.
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed_args):
+            # One write per message: the concurrent CDK prints from several threads.
+            print(f"{message}\n", end="")
 
 
 if __name__ == "__main__":

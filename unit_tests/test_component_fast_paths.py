@@ -1,0 +1,103 @@
+"""The per-record fast paths of components.py give the answers of the slow ways they replace.
+
+- `SendosoPageExtractor` looks plain keys up instead of letting `dpath.get` walk the page;
+- `SendUpdatedAt` compares instants as datetimes instead of epoch milliseconds.
+(benchmarks/ measures what they are worth; here only that they change nothing.)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from unittest.mock import MagicMock
+
+import dpath
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
+
+from source_sendoso import components
+from source_sendoso.components import SendosoPageExtractor, SendUpdatedAt
+
+# -- the extractor ------------------------------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["sends", "users", "x", "total_count"]), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _response(body: Any, url: str = "https://app.sendoso.com/api/v3/send?page=2&per_page=100") -> requests.Response:
+    response = requests.Response()
+    response._content = json.dumps(body).encode()
+    response.status_code = 200
+    response.request = MagicMock(url=url)
+    return response
+
+
+def _dpath_answer(body: Any, path: list[str]) -> list[Any]:
+    """DpathExtractor.extract_records for one decoded body, as the CDK writes it."""
+    extracted = body if not path else dpath.get(body, path, default=[])
+    if isinstance(extracted, list):
+        return list(extracted)
+    return [extracted] if extracted else []
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=_json, path=st.lists(st.sampled_from(["sends", "users", "x"]), max_size=2))
+def test_extractor_fast_path_answers_what_dpath_answers(body: Any, path: list[str]) -> None:
+    extractor = SendosoPageExtractor(field_path=path, config={}, parameters={"name": "sends"}, decoder=JsonDecoder(parameters={}))
+    decoded = list(JsonDecoder(parameters={}).decode(_response(body)))
+    expected = [record for part in decoded for record in _dpath_answer(part, path)]
+    assert list(extractor.extract_records(_response(body))) == expected
+
+
+def test_extractor_with_a_glob_in_its_path_still_goes_through_dpath() -> None:
+    body = {"sends": [{"id": 1}], "users": [{"id": 2}]}
+    extractor = SendosoPageExtractor(field_path=["se?ds"], config={}, parameters={"name": "sends"}, decoder=JsonDecoder(parameters={}))
+    assert [r["id"] for r in extractor.extract_records(_response(body))] == [1]
+
+
+# -- the derived cursor -------------------------------------------------------------------------
+
+_digits = lambda n: st.integers(0, 10**n - 1).map(lambda v: str(v).zfill(n))  # noqa: E731
+_timestamps = st.one_of(
+    # Sendoso's own form, in every offset, and the other forms CEQL reads, with impossible values too.
+    st.builds(
+        lambda y, mo, d, sep, h, mi, s, frac, off: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{off}",
+        st.integers(1000, 9999).map(str), _digits(2), _digits(2), st.sampled_from(["T", " "]),
+        _digits(2), _digits(2), _digits(2),
+        st.sampled_from(["", ".0", ".123", ".999999", ".1234567"]),
+        st.sampled_from(["", "Z", "+00:00", "-07:00", "+05:30", "-0500", "+2359", "+24:00", "+05:60"]),
+    ),
+    st.builds(lambda y, mo, d: f"{y}-{mo}-{d}", st.integers(1000, 9999).map(str), _digits(2), _digits(2)),
+    st.text(max_size=12),
+    st.none(),
+    st.integers(),
+)
+
+
+def _reference_updated_at(record: dict[str, Any]) -> Any:
+    """The reading SendUpdatedAt had before its fast path: epoch milliseconds, then strftime."""
+    latest = components._instant_ms(record.get("created_at"))
+    for update in record.get("status_updates") or ():
+        occurred = components._instant_ms(update.get("occurred_at"))
+        if occurred is not None and (latest is None or occurred > latest):
+            latest = occurred
+    if latest is None:
+        return None
+    utc = components._EPOCH + timedelta(milliseconds=latest)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@settings(max_examples=500, deadline=None)
+@given(created=_timestamps, occurred=st.lists(_timestamps, max_size=4))
+def test_derived_updated_at_is_the_millisecond_reading(created: Any, occurred: list[Any]) -> None:
+    record = {"created_at": created, "status_updates": [{"status": "x", "occurred_at": o} for o in occurred]}
+    expected = _reference_updated_at(record)
+    SendUpdatedAt().transform(record)
+    assert record["updated_at"] == expected
