@@ -76,6 +76,18 @@ class HubBackendTest(TestCase):
         assert output.records == [] and output.errors == []
 
     @HttpMocker()
+    def test_given_a_group_not_found_when_read_members_then_the_stream_fails_instead_of_reading_nothing(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
+        http_mocker.get(hub_request("/groups"), hub_page([group(1)], "t"))
+        http_mocker.get(hub_request("/groups", next_page="t"), hub_page([]))
+        http_mocker.get(hub_request("/groups/1/members"), hub_error(404, "Group not found!"))
+
+        output = read_stream("group_members", HubConfigBuilder().build(), expecting_exception=True)
+
+        assert output.records == []
+        assert any("group_members" in m.trace.error.message for m in output.errors)
+
+    @HttpMocker()
     def test_given_provider_failed_502_when_read_then_retry_and_return_records(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), [hub_error(502, "Provider failed"), hub_page([user(1)], "t")])
