@@ -172,13 +172,21 @@ def run_measured(command: Sequence[str], sink: Path, *, timeout: float = 900, cw
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(
-        command=" ".join(Path(c).name if i == 0 else c for i, c in enumerate(command)),
+        command=" ".join(Path(c).name if i == 0 else _repo_relative(c) for i, c in enumerate(command)),
         wall_s=wall,
         cpu_user_s=usage.ru_utime,
         cpu_sys_s=usage.ru_stime,
         max_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
         returncode=proc.returncode,
     )
+
+
+def _repo_relative(argument: str) -> str:
+    """A path inside the repository as the results show it: relative, no machine's folders."""
+    try:
+        return str(Path(argument).relative_to(REPO))
+    except ValueError:
+        return argument
 
 
 def read_command(config: Path, catalog: Path, state: Optional[Path] = None) -> list[str]:
