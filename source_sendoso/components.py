@@ -201,18 +201,14 @@ class InstantInUtc(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        instant = _instant_ms(record.get(self.field))
+        instant = _instant(record.get(self.field))
         if instant is not None:
-            record[self.field] = _format_utc(instant)
+            record[self.field] = _utc_text(instant)
 
 
 def _instant_ms(value: Any) -> Optional[int]:
     """Epoch milliseconds of a timestamp in any form CEQL reads as an instant, else None."""
     return ceql.instant_ms(value) if isinstance(value, str) else None
-
-
-def _format_utc(epoch_ms: int) -> str:
-    return _utc_text(_EPOCH + timedelta(milliseconds=epoch_ms))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
