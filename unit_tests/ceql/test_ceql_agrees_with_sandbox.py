@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sendoso_sandbox.ceql_sql import select_ids
-from source_sendoso.ceql import And, Comparison, Field, In, IsNull, Like, Number, Or, Text, compile_predicate, render
+from source_sendoso.ceql import Field, Number, Text, compile_predicate, render
+
+import ceql_strategies
 
 DATE_TEXTS = [
     "2017-01-01",
@@ -34,20 +36,8 @@ literal_numbers = st.one_of(
     st.sampled_from(["1588366385000", "0", "578", "578.0"]),
 ).map(Number)
 values = st.one_of(literal_texts.map(Text), literal_numbers)
-predicates = st.one_of(
-    st.builds(Comparison, fields, st.sampled_from(["=", "!=", ">", ">=", "<", "<="]), values),
-    st.builds(Like, fields, st.one_of(st.sampled_from(["%", "D%", "%@acme.com", "a_b", "%'%", "2020-%"]), literal_texts).map(Text)),
-    st.builds(In, fields, st.lists(values, min_size=1, max_size=3).map(tuple)),
-    st.builds(IsNull, fields, st.booleans()),
-)
-expressions = st.recursive(
-    predicates,
-    lambda children: st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda items: And(tuple(items))),
-        st.lists(children, min_size=2, max_size=3).map(lambda items: Or(tuple(items))),
-    ),
-    max_leaves=8,
-)
+like_patterns = st.one_of(st.sampled_from(["%", "D%", "%@acme.com", "a_b", "%'%", "2020-%"]), literal_texts)
+expressions = ceql_strategies.expressions(ceql_strategies.predicates(fields, values, like_patterns, max_in=3))
 
 scalars = st.one_of(
     st.none(),

@@ -16,7 +16,6 @@ from source_sendoso.ceql import (
     Field,
     In,
     IsNull,
-    Like,
     Number,
     Or,
     Text,
@@ -27,6 +26,8 @@ from source_sendoso.ceql import (
 )
 from source_sendoso.ceql.instants import parse_by_arithmetic, parse_with_datetime
 from source_sendoso.ceql.values import like_matcher
+
+import ceql_strategies
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -61,20 +62,8 @@ texts = st.one_of(
 numbers = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,4})?", fullmatch=True).map(Number)
 values = st.one_of(texts.map(Text), numbers)
 
-predicates = st.one_of(
-    st.builds(Comparison, fields, st.sampled_from(["=", "!=", ">", ">=", "<", "<="]), values),
-    st.builds(Like, fields, texts.map(Text)),
-    st.builds(In, fields, st.lists(values, min_size=1, max_size=4).map(tuple)),
-    st.builds(IsNull, fields, st.booleans()),
-)
-expressions = st.recursive(
-    predicates,
-    lambda children: st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda items: And(tuple(items))),
-        st.lists(children, min_size=2, max_size=3).map(lambda items: Or(tuple(items))),
-    ),
-    max_leaves=8,
-)
+predicates = ceql_strategies.predicates(fields, values, texts)
+expressions = ceql_strategies.expressions(predicates)
 
 # Pieces of the grammar, right and wrong, to build token soups from.
 GRAMMAR_PIECES = [
