@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from sandbox import RunningSandbox, configured_catalog, run_connector, start_sandbox
+from sandbox import RunningSandbox, run_connector, start_sandbox
 
 SCALE = 600
 

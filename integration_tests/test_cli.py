@@ -6,7 +6,6 @@ import json
 from typing import Any, Dict
 
 import jsonschema
-import pytest
 
 from airbyte_cdk.models import AirbyteMessageSerializer
 

@@ -226,7 +226,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     workdir = base / "workdir"  # not the checkout: nothing may be imported from the sources
     workdir.mkdir()
     yield Image(context, files, wheel, venv, workdir, env, timings)
-    print(f"\npackaging timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    print("\npackaging timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
 
 
 # --------------------------------------------------------------------------------------

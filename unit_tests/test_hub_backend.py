@@ -35,7 +35,6 @@ class HubBackendTest(TestCase):
     @HttpMocker()
     def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
-        where = "status = 'Delivered' AND updated_at >= '1970-01-01T00:00:00.000Z'"
         delivered, opened = send(1), send(2)
         opened["status"] = "Opened"
         # A hub that ignores the criterion returns both; only the delivered send is kept.

@@ -1,7 +1,7 @@
 """Incremental `groups` and `sends`: only records changed at or after the cursor, compared as
 instants whatever their offset, and a state that is UTC."""
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List
 from unittest import TestCase
 
