@@ -15,11 +15,8 @@ SCALE = 600
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
     """One seeded sandbox for the session, unthrottled; tests that change it reset it."""
-    running = start_sandbox("--seed", "1", "--scale", str(SCALE), "--rate-limit", "0")
-    try:
+    with start_sandbox("--seed", "1", "--scale", str(SCALE), "--rate-limit", "0") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
@@ -80,11 +77,8 @@ class AcceptanceSandbox:
 @pytest.fixture(scope="session")
 def acceptance_sandbox() -> Iterator[AcceptanceSandbox]:
     """The seeded sandbox the acceptance configs and expected_records*.jsonl were made against."""
-    running = start_sandbox(*ACCEPTANCE_SANDBOX_ARGS)
-    try:
+    with start_sandbox(*ACCEPTANCE_SANDBOX_ARGS) as running:
         yield AcceptanceSandbox(running)
-    finally:
-        running.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

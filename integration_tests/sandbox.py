@@ -45,6 +45,12 @@ class RunningSandbox:
     def stats(self) -> Dict[str, Any]:
         return self.control("GET", "stats")
 
+    def __enter__(self) -> "RunningSandbox":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

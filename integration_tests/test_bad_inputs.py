@@ -21,11 +21,8 @@ from sandbox import ConnectorRun, RunningSandbox, configured_catalog
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[RunningSandbox]:
-    running = start_isolated_sandbox("--seed", "5", "--scale", "300", "--rate-limit", "0")
-    try:
+    with start_isolated_sandbox("--seed", "5", "--scale", "300", "--rate-limit", "0") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,8 @@ HOLD_SENDS = {"kind": "slow", "path_prefix": "/api/v3/send", "every": 3, "times"
 
 @pytest.fixture(scope="module")
 def resume_sandbox() -> Iterator[RunningSandbox]:
-    running = start_isolated_sandbox("--seed", "11", "--scale", "500", "--rate-limit", "0")
-    try:
+    with start_isolated_sandbox("--seed", "11", "--scale", "500", "--rate-limit", "0") as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

@@ -17,11 +17,8 @@ from sandbox import RunningSandbox, configured_catalog, run_connector
 @pytest.fixture(scope="module")
 def rotating() -> Iterator[RunningSandbox]:
     """Refresh tokens rotate on every refresh: the new one must stay out of the logs too."""
-    running = start_isolated_sandbox("--seed", "9", "--scale", "300", "--rate-limit", "0", "--rotate-refresh-tokens")
-    try:
+    with start_isolated_sandbox("--seed", "9", "--scale", "300", "--rate-limit", "0", "--rotate-refresh-tokens") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_debug_read_of_every_stream_with_rotating_refresh_tokens_shows_no_secret(
