@@ -648,17 +648,25 @@ def test_a_read_from_each_state_checkpoint_returns_exactly_the_records_at_or_aft
             f"{name}: the first read returned records newer than its own final state"
         )
 
-    # Each checkpoint, as CAT replays them: the stream states emitted so far, one read from each.
+    # Each checkpoint, as CAT replays them: the stream states emitted so far, one read from each,
+    # with how many records of each stream had been emitted when it was written.
     checkpoints: List[Dict[str, Any]] = []
+    emitted_at: List[Dict[str, int]] = []
     so_far: Dict[str, Any] = {}
-    for message in full.states:
-        so_far = {**so_far, message["stream"]["stream_descriptor"]["name"]: message["stream"]["stream_state"]}
-        if not checkpoints or checkpoints[-1] != so_far:
-            checkpoints.append(dict(so_far))
+    emitted: Dict[str, int] = {}
+    for message in full.messages:
+        if message["type"] == "RECORD":
+            emitted[message["record"]["stream"]] = emitted.get(message["record"]["stream"], 0) + 1
+        elif message["type"] == "STATE" and message["state"].get("type") == "STREAM":
+            stream_state = message["state"]["stream"]
+            so_far = {**so_far, stream_state["stream_descriptor"]["name"]: stream_state["stream_state"]}
+            if not checkpoints or checkpoints[-1] != so_far:
+                checkpoints.append(dict(so_far))
+                emitted_at.append(dict(emitted))
     assert len(checkpoints) >= len(streams), "expected at least one checkpoint per incremental stream"
 
     runs.sandbox.reset()
-    for number, checkpoint in enumerate(checkpoints, start=1):
+    for number, (checkpoint, emitted) in enumerate(zip(checkpoints, emitted_at), start=1):
         replay = run_connector("read", config=config, catalog=catalog, state=per_stream_state(checkpoint))
         assert_succeeded(replay, f"read from checkpoint {number}")
         replayed = by_stream(replay)
@@ -669,7 +677,9 @@ def test_a_read_from_each_state_checkpoint_returns_exactly_the_records_at_or_aft
                 boundary = instant(checkpoint[name][cursor[-1]])
                 older = [v for v in _cursor_values(replayed.get(name, []), cursor) if v < boundary]
                 assert not older, f"checkpoint {number}, {name}: {len(older)} records older than the state"
-                wanted = {key_of(r, primary_key) for r in records[name] if instant(field_at(r, cursor)) >= boundary}
+                # A pass in progress resumes after the pages it had read (source_sendoso/checkpoints.py).
+                unread = records[name][emitted.get(name, 0) :] if "pass" in checkpoint[name] else records[name]
+                wanted = {key_of(r, primary_key) for r in unread if instant(field_at(r, cursor)) >= boundary}
             else:
                 wanted = {key_of(r, primary_key) for r in records[name]}
             assert got == wanted, f"checkpoint {number}, {name}: {len(wanted - got)} records lost, {len(got - wanted)} extra"

@@ -1,14 +1,12 @@
-"""Resume after a crash: `read` killed with SIGKILL after its first state checkpoint, then
-restarted with the last state it emitted.
+"""Resume after a crash: `read` killed with SIGKILL half way through `sends`, then restarted
+with the last state it emitted.
 
-What holds, measured here: every stream emits its state when its slice completes. `sends` is
-one slice (Sendoso's list has no date filter and no documented order, so there is nothing to
-slice it by and no page after which every older record is known to be read): its only
-checkpoint comes after its last page, and a sync killed while it reads sends restarts sends
-from the checkpoint it had before that sync. The page "in flight" is therefore the whole of
-sends. What must hold, and is asserted: every record of the source is delivered at least once
-across the two runs, and the restarted run delivers no record older than a checkpoint it was
-given.
+Every incremental stream writes its state after every page (source_sendoso/checkpoints.py):
+until its pass is done, the cursor stays where the pass started and `pass.next_page` says
+where the pass got to. What is asserted: the checkpoints follow their pages' records; a
+restarted sync asks for the page it reached, not the first one; every record of the source is
+delivered at least once across the two runs; nothing older than the cursor it was given comes
+back; the finished pass leaves a state without `pass` and with the highest cursor of all.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from sandbox import ConnectorRun, RunningSandbox, configured_catalog
 
 STREAMS = ["users", "groups", "sends"]
 INCREMENTAL = {"groups", "sends"}
+PER_PAGE = 100
 # Holds the third page of sends, so that the kill lands while sends is being read.
 HOLD_SENDS = {"kind": "slow", "path_prefix": "/api/v3/send", "every": 3, "times": 1, "seconds": 3}
 
@@ -51,18 +50,28 @@ def catalog(discovered: Dict[str, Any]) -> Dict[str, Any]:
     return configured_catalog(discovered, STREAMS, incremental=True)
 
 
-def _kill_after_first_checkpoint_mid_sends(run: StreamingRun, message: Dict[str, Any]) -> None:
-    seen = run.messages
-    checkpointed = any(m["type"] == "STATE" for m in seen)
-    reading_sends = any(m["type"] == "RECORD" and m["record"]["stream"] == "sends" for m in seen)
-    if checkpointed and reading_sends:
-        run.kill()
+def _kill_after_a_page_of_sends_is_checkpointed(run: StreamingRun, message: Dict[str, Any]) -> None:
+    if message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
+        if (message["state"]["stream"].get("stream_state") or {}).get("pass"):
+            run.kill()
+
+
+def _checkpointed_sends(run: ConnectorRun) -> List[Dict[str, Any]]:
+    """The sends a killed run emitted before its last checkpoint of sends."""
+    checkpointed: List[Dict[str, Any]] = []
+    pending: List[Dict[str, Any]] = []
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["record"]["stream"] == "sends":
+            pending.append(message["record"]["data"])
+        elif message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
+            checkpointed, pending = checkpointed + pending, []
+    return checkpointed
 
 
 def _read_killed(box: RunningSandbox, catalog: Dict[str, Any], state: Optional[List[Dict[str, Any]]] = None) -> ConnectorRun:
     box.control("POST", "faults", HOLD_SENDS)
     config = box.config()
-    streaming = StreamingRun(config, catalog, state=state, on_message=_kill_after_first_checkpoint_mid_sends, timeout=120).run()
+    streaming = StreamingRun(config, catalog, state=state, on_message=_kill_after_a_page_of_sends_is_checkpointed, timeout=120).run()
     box.control("DELETE", "faults")
     assert streaming.killed, "the sync ended before it could be killed"
     run = streaming.as_run()
@@ -94,44 +103,67 @@ def _positions(run: ConnectorRun, stream: str) -> Dict[str, List[int]]:
     return {"records": records, "states": states}
 
 
-def test_every_stream_checkpoints_only_after_its_last_record(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
-    """The measurement the resume design rests on: no stream has a mid-stream checkpoint."""
+def _pass(state: List[Dict[str, Any]], stream: str) -> Optional[Dict[str, Any]]:
+    for entry in state:
+        if entry["stream"]["stream_descriptor"]["name"] == stream:
+            return (entry["stream"].get("stream_state") or {}).get("pass")
+    return None
+
+
+def _sends_requests(box: RunningSandbox, backend: str = "sendoso") -> int:
+    path = "/api/v3/send" if backend == "sendoso" else "/elements/api-v2/hubs/rewards/sent-gifts"
+    return box.stats()["requests"].get(f"GET {path} 200", 0)
+
+
+def test_sends_is_checkpointed_after_every_page_with_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
     run = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
 
     assert run.returncode == 0, run.errors
-    for stream in STREAMS:
-        where = _positions(run, stream)
-        assert where["records"] and where["states"], stream
-        assert min(where["states"]) > max(where["records"]), f"{stream} checkpointed before its last record"
-    assert len(run.records_of("sends")) == box.stats()["records"]["sends"]
+    held = box.stats()["records"]["sends"]
+    sends_read, positions = 0, []
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["record"]["stream"] == "sends":
+            sends_read += 1
+        elif message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
+            position = message["state"]["stream"]["stream_state"].get("pass")
+            if position is not None:
+                # Every record of the pages before the position is out before the state is.
+                assert sends_read == (position["next_page"] - 1) * PER_PAGE, position
+                positions.append(position["next_page"])
+    assert positions == list(range(2, held // PER_PAGE + 2))
+    assert sends_read == held
+    final = [s for s in last_states(run) if s["stream"]["stream_descriptor"]["name"] == "sends"][0]["stream"]["stream_state"]
+    assert "pass" not in final
+    assert final["updated_at"] == max(r["updated_at"] for r in run.records_of("sends"))
 
 
-def test_first_sync_killed_after_a_checkpoint_then_resumed_delivers_every_record(
-    box: RunningSandbox, catalog: Dict[str, Any]
-) -> None:
+def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
     killed = _read_killed(box, catalog)
     first_states = last_states(killed)
-    assert first_states, "killed before any checkpoint"
-    assert _cursor(first_states, "sends") is None  # sends was in flight: no checkpoint of its own
+    position = _pass(first_states, "sends")
+    assert position is not None, "killed before sends checkpointed a page"
     delivered_before = records_by_stream(killed)
-    assert delivered_before.get("sends"), "the kill did not land while sends was read"
+    requests_before = _sends_requests(box)
 
     resumed = guarded_run("read", config=box.config(), catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
 
     assert resumed.returncode == 0, resumed.errors
     held = box.stats()["records"]
+    skipped = (position["next_page"] - 1) * PER_PAGE
+    # The pages before the position are not read again: not asked for, not delivered.
+    assert len(resumed.records_of("sends")) == held["sends"] - skipped
+    assert _sends_requests(box) - requests_before == held["sends"] // PER_PAGE + 1 - (position["next_page"] - 1)
     delivered_after = records_by_stream(resumed)
     for stream in STREAMS:
         union = {key_of(stream, r) for r in delivered_before.get(stream, []) + delivered_after.get(stream, [])}
         assert len(union) == held[stream], f"{stream}: {held[stream] - len(union)} records never delivered"
-    for stream in INCREMENTAL:
-        checkpoint = _cursor(first_states, stream)
-        if checkpoint is not None:
-            older = [r for r in delivered_after.get(stream, []) if r["updated_at"] < checkpoint]
-            assert not older, f"{stream}: {len(older)} records older than the checkpoint {checkpoint} re-delivered"
+    final_states = _merged(first_states, last_states(resumed))
+    assert _pass(final_states, "sends") is None
+    every_send = delivered_before.get("sends", []) + delivered_after.get("sends", [])
+    assert _cursor(final_states, "sends") == max(r["updated_at"] for r in every_send)
 
 
-def test_incremental_sync_killed_mid_sends_then_resumed_redelivers_nothing_older_than_the_checkpoint(
+def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_and_nothing_older(
     box: RunningSandbox, catalog: Dict[str, Any]
 ) -> None:
     baseline = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
@@ -145,7 +177,8 @@ def test_incremental_sync_killed_mid_sends_then_resumed_redelivers_nothing_older
 
     killed = _read_killed(box, catalog, state=checkpoint)
     resume_state = _merged(checkpoint, last_states(killed))
-    assert _cursor(resume_state, "sends") == sends_checkpoint  # sends did not checkpoint before the kill
+    assert _pass(resume_state, "sends") is not None
+    assert _cursor(resume_state, "sends") == sends_checkpoint  # the lower bound holds until the pass ends
     resumed = guarded_run("read", config=box.config(), catalog=catalog, state=resume_state, known_secrets=[box.info["access_token"]])
 
     assert resumed.returncode == 0, resumed.errors
@@ -157,8 +190,36 @@ def test_incremental_sync_killed_mid_sends_then_resumed_redelivers_nothing_older
         older = [r for r in resumed.records_of(stream) if r["updated_at"] < given]
         assert not older, f"{stream}: {len(older)} records older than the checkpoint {given} re-delivered"
     # Only what changed since the checkpoint comes back (and the records exactly at the
-    # checkpoint: the cursor is inclusive): the page in flight is sends' changes, not its history.
+    # checkpoint: the cursor is inclusive), and none of it twice.
     unchanged = [r["id"] for r in sends_after if r["id"] not in changed and r["updated_at"] != sends_checkpoint]
     assert not unchanged, f"sends re-delivered although unchanged since the checkpoint: {unchanged}"
-    final = _cursor(last_states(resumed), "sends")
-    assert final is not None and final > sends_checkpoint
+    # The pages checkpointed before the kill are not read again (those read after it may be).
+    read_again = {r["id"] for r in _checkpointed_sends(killed)} & {r["id"] for r in sends_after}
+    assert not read_again, f"sends of checkpointed pages read again: {sorted(read_again)}"
+    final = last_states(resumed)
+    assert _pass(final, "sends") is None
+    assert _cursor(final, "sends") == max(r["updated_at"] for r in sends_before + sends_after)
+
+
+def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    config = box.config("cloud_elements")
+    page_size = config["backend"].get("page_size", 200)
+    box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 2})
+    killed = StreamingRun(config, catalog, on_message=_kill_after_a_page_of_sends_is_checkpointed, timeout=120).run()
+    box.control("DELETE", "faults")
+    assert killed.killed, "the sync ended before it could be killed"
+    first_states = last_states(killed.as_run())
+    position = _pass(first_states, "sends")
+    assert position is not None and position["backend"] == "cloud_elements"
+    requests_before = _sends_requests(box, "cloud_elements")
+
+    resumed = guarded_run("read", config=config, catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
+
+    assert resumed.returncode == 0, resumed.errors
+    held = box.stats()["records"]["sends"]
+    skipped = (position["next_page"] - 1) * page_size
+    assert len(resumed.records_of("sends")) == held - skipped
+    # From the page reached to the empty page that ends the list.
+    assert _sends_requests(box, "cloud_elements") - requests_before == -(-(held - skipped) // page_size) + 1
+    delivered = {r["id"] for r in killed.as_run().records_of("sends") + resumed.records_of("sends")}
+    assert len(delivered) == held

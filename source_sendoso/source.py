@@ -14,6 +14,8 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.sources.source import TState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.checkpoints import SendosoComponentFactory
+
 MANIFEST = Path(__file__).parent / "manifest.yaml"
 
 
@@ -26,6 +28,8 @@ class SourceSendoso(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
+        # Incremental streams checkpoint after every page, not only when they end.
+        self._constructor = SendosoComponentFactory.taking_over(self._constructor)
 
     @staticmethod
     @lru_cache(maxsize=1)

@@ -41,10 +41,14 @@ class HubConfigBuilder:
         return copy.deepcopy(self._config)
 
 
-def hub_request(resource: str, next_page: Optional[str] = None, where: Optional[str] = None, page_size: int = 2) -> HttpRequest:
+def hub_request(
+    resource: str, next_page: Optional[str] = None, where: Optional[str] = None, page_size: int = 2, page: Optional[int] = None
+) -> HttpRequest:
     query: Dict[str, str] = {"pageSize": str(page_size)}
     if next_page is not None:
         query["nextPage"] = next_page
+    if page is not None:
+        query["page"] = str(page)
     if where is not None:
         query["where"] = where
     return HttpRequest(url=f"{HUB_URL}/hubs/rewards{resource}", query_params=query, headers={"Authorization": AUTHORIZATION})

@@ -1,0 +1,335 @@
+"""A checkpoint after every page of an incremental stream.
+
+The CDK writes a stream's state when its slice closes. Sendoso's lists have no date filter
+and no documented order, so an incremental stream is one slice, read whole: left to the CDK,
+a sync killed on page 900 of 1,000 starts that stream over. Here the state is also written
+after every page.
+
+Until a pass is done, nothing is known of the records on the pages still to come (any of them
+may be older than the ones read), so the cursor stays where the pass started and the state
+adds ``pass``, the position reached::
+
+    {"updated_at": "2025-01-01T00:00:00.000Z",
+     "pass": {"next_page": 38, "per_page": 100, "backend": "sendoso", "where": "",
+              "highest_seen": "2025-03-04T10:00:00.000Z"}}
+
+A restarted sync reads on from ``next_page`` with the same lower bound, and ends with the
+highest cursor of the whole pass and no ``pass``. The direct API is asked for that page
+number; the hub for ``page=<n>`` once, then its page tokens as usual (tokens are not kept:
+they belong to one sync). The position is only as good as the listing it counts in: a page
+size, a filter or a backend other than the interrupted pass's starts the pass again from its
+first page. Records added at the front of a list while no sync runs push the rest along, so
+a resumed pass may read a record twice; it never skips one. A server that ignored the page
+asked for would restart the pass: more reading, nothing lost.
+
+The records of a page are on the output queue before the paginator is asked for the next
+page, and the state goes through the same queue, so a state never overtakes the records it
+covers. Cursor values are the canonical UTC text the stream's transformations write
+(``YYYY-MM-DDTHH:MM:SS.mmmZ``), so the highest is found by comparing text; the CDK's cursor
+is told the highest of each page rather than parsing every record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, MutableMapping, Optional
+
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
+from airbyte_cdk.sources.declarative.requesters.paginators.default_paginator import DefaultPaginator
+from airbyte_cdk.sources.declarative.requesters.paginators.paginator import (
+    page_size_override_kwargs,
+    stream_slice_kwargs,
+)
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
+from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_sendoso import ceql
+from source_sendoso.filters import stream_filter
+
+PASS = "pass"
+LOGGER = logging.getLogger("airbyte")
+
+
+@dataclass(frozen=True)
+class PassPosition:
+    """How far an unfinished pass got, and what its page numbers count in."""
+
+    next_page: int
+    per_page: int
+    backend: str
+    where: str
+    highest_seen: Optional[str]
+
+    @classmethod
+    def from_state(cls, stream_name: str, value: Any) -> "PassPosition":
+        try:
+            position = cls(value["next_page"], value["per_page"], value["backend"], value.get("where", ""), value.get("highest_seen"))
+        except (KeyError, TypeError, AttributeError):
+            position = None
+        if position is None or not position._is_valid():
+            message = (
+                f"The saved state of stream '{stream_name}' has a '{PASS}' entry this connector cannot read: "
+                f"{str(value)[:160]}. It should hold next_page and per_page (whole numbers from 1), backend, where "
+                f"and highest_seen (a timestamp or null). Remove the '{PASS}' entry to restart the interrupted pass "
+                "from its first page, or reset the stream."
+            )
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+        return position
+
+    def _is_valid(self) -> bool:
+        return (
+            type(self.next_page) is int
+            and self.next_page >= 1
+            and type(self.per_page) is int
+            and self.per_page >= 1
+            and isinstance(self.backend, str)
+            and isinstance(self.where, str)
+            and (self.highest_seen is None or _is_instant(self.highest_seen))
+        )
+
+    def as_state(self) -> dict[str, Any]:
+        return {
+            "next_page": self.next_page,
+            "per_page": self.per_page,
+            "backend": self.backend,
+            "where": self.where,
+            "highest_seen": self.highest_seen,
+        }
+
+
+def _is_instant(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ab_datetime_parse(value)
+    except ValueError:
+        return False
+    return True
+
+
+class PageCheckpointCursor(Cursor):
+    """The CDK's cursor for one incremental stream, plus a checkpoint after every page.
+
+    Everything the CDK asks of a cursor is the wrapped ConcurrentCursor's answer; this class
+    adds `page_done`, which the stream's paginator calls between pages.
+    """
+
+    def __init__(
+        self,
+        cursor: ConcurrentCursor,
+        *,
+        stream_name: str,
+        backend: str,
+        where: str,
+        interrupted: Optional[PassPosition],
+        message_repository: MessageRepository,
+        state_manager: ConnectorStateManager,
+    ) -> None:
+        self._cursor = cursor
+        self._stream_name = stream_name
+        self._field = cursor.cursor_field.cursor_field_key
+        self._backend = backend
+        self._where = where
+        self._interrupted = interrupted
+        self._message_repository = message_repository
+        self._state_manager = state_manager
+        self._per_page = 0
+        self.resume_page: Optional[int] = None
+        # The highest cursor value the pass has read, the part of it the CDK's cursor has not
+        # been told yet, and the slice the records belong to.
+        self._highest: Optional[str] = None
+        self._untold: Optional[str] = None
+        self._slice: Optional[StreamSlice] = None
+
+    def follow_pages_of(self, pages: PaginationStrategy) -> None:
+        """Called once the stream's paginator exists: whether the interrupted pass can resume."""
+        self._per_page = pages.get_page_size() or 0
+        interrupted, self._interrupted = self._interrupted, None
+        if interrupted is None:
+            return
+        if (interrupted.per_page, interrupted.backend, interrupted.where) == (self._per_page, self._backend, self._where):
+            self.resume_page = interrupted.next_page
+            self._highest = self._untold = interrupted.highest_seen
+            LOGGER.info(f"Stream '{self._stream_name}' resumes its interrupted pass at page {interrupted.next_page}.")
+        else:
+            LOGGER.info(
+                f"Stream '{self._stream_name}' was interrupted with another page size, filter or backend than this "
+                "sync's, so the page it reached does not apply: its pass starts again from the first page."
+            )
+
+    def page_done(self, next_page: Optional[int]) -> None:
+        """Every record of the pages before `next_page` is emitted (None: the stream's last page)."""
+        self._tell_cursor()
+        if next_page is None:
+            return  # the CDK's cursor writes the final state when the slice closes
+        position = PassPosition(next_page, self._per_page, self._backend, self._where, self._highest)
+        state = {**self._cursor.state, PASS: position.as_state()}
+        self._state_manager.update_state_for_stream(self._stream_name, None, state)
+        self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+
+    def _tell_cursor(self) -> None:
+        if self._untold is not None and self._slice is not None:
+            self._cursor.observe(Record(data={self._field: self._untold}, stream_name=self._stream_name, associated_slice=self._slice))
+            self._untold = None
+
+    # -- the Cursor interface ------------------------------------------------------------------
+
+    def observe(self, record: Record) -> None:
+        value = record.data.get(self._field)
+        if type(value) is str and (self._highest is None or value > self._highest):
+            self._highest = self._untold = value
+            self._slice = record.associated_slice
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        for stream_slice in self._cursor.stream_slices():
+            if self.resume_page is not None:
+                # The hub's requester asks for this page once, then follows its tokens.
+                stream_slice = StreamSlice(
+                    partition=stream_slice.partition,
+                    cursor_slice=stream_slice.cursor_slice,
+                    extra_fields={**stream_slice.extra_fields, "resume_page": self.resume_page},
+                )
+            self._slice = stream_slice
+            yield stream_slice
+
+    def close_partition(self, partition: Partition) -> None:
+        self._tell_cursor()
+        self._cursor.close_partition(partition)
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        return self._cursor.state
+
+    @property
+    def cursor_field(self) -> CursorField:
+        return self._cursor.cursor_field
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        self._cursor.ensure_at_least_one_state_emitted()
+
+    def should_be_synced(self, record: Record) -> bool:
+        return self._cursor.should_be_synced(record)
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else the CDK may ask of a ConcurrentCursor is the wrapped cursor's.
+        return getattr(self._cursor, name)
+
+
+@dataclass
+class CheckpointedPages(PaginationStrategy):
+    """A stream's own pagination strategy, counting its pages and reporting each to the cursor."""
+
+    pages: PaginationStrategy
+    cursor: PageCheckpointCursor
+    _page: int = field(default=1, init=False, repr=False)
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        resume_page = self.cursor.resume_page
+        self._page = resume_page or 1
+        # Sendoso's page token is the page number; the hub's requester asks for the page itself.
+        if resume_page is not None and isinstance(self.pages, PageIncrement):
+            return resume_page
+        return self.pages.initial_token
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+        stream_slice: Optional[StreamSlice] = None,
+    ) -> Optional[Any]:
+        token = self.pages.next_page_token(
+            response,
+            last_page_size,
+            last_record,
+            last_page_token_value,
+            **page_size_override_kwargs(page_size_override),
+            **stream_slice_kwargs(self.pages.next_page_token, stream_slice),
+        )
+        self._page += 1
+        self.cursor.page_done(self._page if token is not None else None)
+        return token
+
+    def get_page_size(self) -> Optional[int]:
+        return self.pages.get_page_size()
+
+
+class SendosoComponentFactory(ModelToComponentFactory):
+    """The CDK's component factory, giving every single-slice incremental stream page checkpoints."""
+
+    @classmethod
+    def taking_over(cls, factory: ModelToComponentFactory) -> "SendosoComponentFactory":
+        """The same factory (settings, message queue, state) with this class's methods.
+
+        The CDK's source builds its factory inside its constructor and takes none from outside.
+        """
+        adopted = cls.__new__(cls)
+        adopted.__dict__.update(vars(factory))
+        adopted._init_mappings()  # the dispatch table holds bound methods: bind them to this class
+        return adopted
+
+    def create_concurrent_cursor_from_datetime_based_cursor(  # type: ignore[override]
+        self,
+        model_type: Any,
+        component_definition: Mapping[str, Any],
+        stream_name: str,
+        stream_namespace: Optional[str],
+        stream_state: MutableMapping[str, Any],
+        config: Mapping[str, Any],
+        message_repository: Optional[MessageRepository] = None,
+        **kwargs: Any,
+    ) -> Any:
+        # A cursor with its own message repository is a per-partition cursor's inner one; a
+        # cursor with `step` has several slices. Both checkpoint per slice, as the CDK does.
+        plain = message_repository is not None or bool(component_definition.get("step"))
+        interrupted = (stream_state or {}).get(PASS)
+        if interrupted is not None:
+            # The CDK carries every key of an incoming state into the states it writes: the
+            # finished pass would carry its position on.
+            stream_state = {key: value for key, value in stream_state.items() if key != PASS}
+        cursor = super().create_concurrent_cursor_from_datetime_based_cursor(
+            model_type,
+            component_definition,
+            stream_name,
+            stream_namespace,
+            stream_state,
+            config,
+            message_repository=message_repository,
+            **kwargs,
+        )
+        if plain:
+            return cursor
+        user_filter = stream_filter(config, stream_name)
+        return PageCheckpointCursor(
+            cursor,
+            stream_name=stream_name,
+            backend=str((config.get("backend") or {}).get("backend_type", "")),
+            where=ceql.render(user_filter) if user_filter is not None else "",
+            interrupted=PassPosition.from_state(stream_name, interrupted) if interrupted is not None else None,
+            message_repository=self._message_repository,
+            state_manager=self._connector_state_manager,
+        )
+
+    def create_simple_retriever(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> SimpleRetriever:
+        retriever = super().create_simple_retriever(model, config, **kwargs)
+        cursor = kwargs.get("cursor")
+        paginator = retriever.paginator
+        if isinstance(cursor, PageCheckpointCursor) and isinstance(paginator, DefaultPaginator):
+            cursor.follow_pages_of(paginator.pagination_strategy)
+            paginator.pagination_strategy = CheckpointedPages(paginator.pagination_strategy, cursor)
+        return retriever
