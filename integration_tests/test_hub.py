@@ -53,6 +53,16 @@ def test_read_of_every_hub_stream_returns_what_the_sandbox_holds(fresh_sandbox: 
             validator.validate(record)
 
 
+def test_a_hub_read_asks_for_the_objects_and_their_metadata_once(fresh_sandbox: RunningSandbox, hub_catalog: Dict[str, Any]) -> None:
+    run = run_connector("read", config=fresh_sandbox.config("cloud_elements"), catalog=configured_catalog(hub_catalog, ["users"]))
+
+    assert run.returncode == 0, run.errors
+    discovery = {
+        line: count for line, count in fresh_sandbox.stats()["requests"].items() if line.startswith("GET /elements/api-v2/hubs/rewards/objects")
+    }
+    assert discovery and set(discovery.values()) == {1}, discovery
+
+
 def test_both_backends_return_the_same_records_field_for_field(fresh_sandbox: RunningSandbox, discovered: Dict[str, Any], hub_catalog: Dict[str, Any]) -> None:
     direct = run_connector("read", config=fresh_sandbox.config("sendoso"), catalog=configured_catalog(discovered, SHARED_STREAMS))
     hub = run_connector("read", config=fresh_sandbox.config("cloud_elements"), catalog=configured_catalog(hub_catalog, SHARED_STREAMS))

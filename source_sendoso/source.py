@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ class SourceSendoso(YamlDeclarativeSource):
         state: Optional[TState] = None,
         **kwargs: Any,
     ) -> None:
+        self._hub_objects: Optional[List[Dict[str, Any]]] = None
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
         # Incremental streams checkpoint after every page, not only when they end.
         self._constructor = SendosoComponentFactory.taking_over(self._constructor)
@@ -61,7 +63,13 @@ class SourceSendoso(YamlDeclarativeSource):
     def dynamic_streams(self) -> List[Dict[str, Any]]:
         # Generic objects exist only on the hub; the direct API has no /objects to ask.
         backend = (self._config or {}).get("backend") or {}
-        return super().dynamic_streams if backend.get("backend_type") == "cloud_elements" else []
+        if backend.get("backend_type") != "cloud_elements":
+            return []
+        # `/objects` and each object's metadata are asked once per run, although the catalog
+        # check and the read each build the streams. Copies: the CDK edits what it is given.
+        if self._hub_objects is None:
+            self._hub_objects = super().dynamic_streams
+        return copy.deepcopy(self._hub_objects)
 
 
 def _check_catalog(offered: AirbyteCatalog, catalog: ConfiguredAirbyteCatalog) -> None:
