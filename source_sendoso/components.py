@@ -174,14 +174,31 @@ class SendUpdatedAt(RecordTransformation):
         stream_state: Optional[StreamState] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> None:
-        # Runs on every send: instants are compared as aware datetimes (offsets and all) and
-        # only the latest is formatted; the same result as comparing epoch milliseconds.
-        latest = _instant(record.get("created_at"))
-        for update in record.get("status_updates") or ():
-            occurred = _instant(update.get("occurred_at"))
-            if occurred is not None and (latest is None or occurred > latest):
-                latest = occurred
+        created = record.get("created_at")
+        texts = [created] + [update.get("occurred_at") for update in record.get("status_updates") or ()]
+        # Runs on every send. A send's timestamps are written alike (Sendoso's own form, one
+        # offset): then text order is time order and only the latest is read as an instant.
+        latest = _latest_of_one_shape(texts)
+        if latest is None:
+            # Mixed forms or offsets: every one is read as an aware datetime and compared.
+            for text in texts:
+                moment = _instant(text)
+                if moment is not None and (latest is None or moment > latest):
+                    latest = moment
         record["updated_at"] = _utc_text(latest) if latest is not None else None
+
+
+def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
+    """The latest instant, when every timestamp has one length, one date-time separator and
+    one offset; None when they do not, or the latest text is not a timestamp."""
+    strings = [text for text in texts if type(text) is str]
+    if not strings:
+        return None
+    first = strings[0]
+    shape = (len(first), first[10:11], first[-6:])
+    if any((len(text), text[10:11], text[-6:]) != shape for text in strings):
+        return None
+    return _instant(max(strings))
 
 
 @dataclass

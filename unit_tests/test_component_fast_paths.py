@@ -1,20 +1,21 @@
 """The per-record fast paths of components.py give the answers of the slow ways they replace.
 
 - `SendosoPageExtractor` looks plain keys up instead of letting `dpath.get` walk the page;
-- `SendUpdatedAt` compares instants as datetimes instead of epoch milliseconds.
+- `SendUpdatedAt` compares instants as datetimes instead of epoch milliseconds, and timestamps
+  written alike as text.
 (benchmarks/ measures what they are worth; here only that they change nothing.)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from unittest.mock import MagicMock
 
 import dpath
 import requests
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
@@ -66,7 +67,14 @@ def test_extractor_with_a_glob_in_its_path_still_goes_through_dpath() -> None:
 
 _digits = lambda n: st.integers(0, 10**n - 1).map(lambda v: str(v).zfill(n))  # noqa: E731
 _timestamps = st.one_of(
-    # Sendoso's own form, in every offset, and the other forms CEQL reads, with impossible values too.
+    # Real instants in Sendoso's own form, in a few offsets and both separators.
+    st.builds(
+        lambda moment, sep, off: moment.strftime(f"%Y-%m-%d{sep}%H:%M:%S.%f")[:-3] + off,
+        st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+        st.sampled_from(["T", " "]),
+        st.sampled_from(["Z", "-07:00", "+05:30", ""]),
+    ),
+    # The other forms CEQL reads, with impossible values too.
     st.builds(
         lambda y, mo, d, sep, h, mi, s, frac, off: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{off}",
         st.integers(1000, 9999).map(str), _digits(2), _digits(2), st.sampled_from(["T", " "]),
@@ -91,13 +99,37 @@ def _reference_updated_at(record: dict[str, Any]) -> Any:
     if latest is None:
         return None
     utc = components._EPOCH + timedelta(milliseconds=latest)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # `%Y` drops the zeros of years before 1000 on some C libraries: the year is padded here.
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 @settings(max_examples=500, deadline=None)
 @given(created=_timestamps, occurred=st.lists(_timestamps, max_size=4))
+# Same length and offset, other separator: the text order (" " < "T") is not the time order.
+@example(created="2024-05-01 23:00:00.000Z", occurred=["2024-05-01T01:00:00.000Z"])
 def test_derived_updated_at_is_the_millisecond_reading(created: Any, occurred: list[Any]) -> None:
     record = {"created_at": created, "status_updates": [{"status": "x", "occurred_at": o} for o in occurred]}
+    expected = _reference_updated_at(record)
+    SendUpdatedAt().transform(record)
+    assert record["updated_at"] == expected
+
+
+@st.composite
+def _timestamps_written_alike(draw: st.DrawFn) -> list[str]:
+    """A send's timestamps as Sendoso writes them: one form, one offset; real instants, with
+    now and then a text that only looks like one."""
+    sep, frac = draw(st.sampled_from(["T", " "])), draw(st.sampled_from(["", ".123", ".999999"]))
+    off = draw(st.sampled_from(["Z", "-07:00", "+05:30"]))
+    moments = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31))
+    stamp = moments.map(lambda m: m.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (m.strftime(".%f")[: len(frac)] if frac else "") + off)
+    impossible = st.sampled_from([f"2024-13-01{sep}00:00:00{frac}{off}", f"2024-02-30{sep}25:00:00{frac}{off}"])
+    return draw(st.lists(stamp | impossible, min_size=1, max_size=5))
+
+
+@settings(max_examples=500, deadline=None)
+@given(stamps=_timestamps_written_alike())
+def test_derived_updated_at_of_timestamps_written_alike_is_the_millisecond_reading(stamps: list[str]) -> None:
+    record = {"created_at": stamps[0], "status_updates": [{"status": "x", "occurred_at": o} for o in stamps[1:]]}
     expected = _reference_updated_at(record)
     SendUpdatedAt().transform(record)
     assert record["updated_at"] == expected
