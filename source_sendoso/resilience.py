@@ -47,7 +47,8 @@ class ResponseGuard(DeclarativeErrorHandler):
 
     Leaves every other answer to the error handler after it (returns no resolution). A
     repeated page is retried `repeat_retries` times, then fails the stream as a transient
-    error: a server that ignores the page number would otherwise keep answering it.
+    error before its records are read: a server that ignores the page number would
+    otherwise keep answering it.
     """
 
     config: Config
@@ -108,14 +109,13 @@ class ResponseGuard(DeclarativeErrorHandler):
         )
         if repeats <= self.repeat_retries:
             return _retry(f"{message}; retrying so that no record is read twice.")
-        return ErrorResolution(
-            response_action=ResponseAction.FAIL,
-            failure_type=FailureType.transient_error,
-            error_message=(
-                f"{message}, {repeats} times in a row, so paging cannot make progress. "
-                "Retry the sync later; if it persists, contact Sendoso support."
-            ),
+        # Raised, not returned as FAIL: the CDK's composite handler passes a FAIL on to the next
+        # handler, which takes the 200 for a success, and the page's records go out twice.
+        failure = (
+            f"{message}, {repeats} times in a row, so paging cannot make progress. "
+            "Retry the sync later; if it persists, contact Sendoso support."
         )
+        raise AirbyteTracedException(message=failure, internal_message=failure, failure_type=FailureType.transient_error)
 
 
 # Some hub elements answer an empty result as an error: 404 "No return addresses found".

@@ -57,6 +57,8 @@ class PagingTest(TestCase):
         http_mocker.assert_number_of_calls(second_page, 3)
         error = next(m.trace.error for m in output.errors if "same content as the page before it" in m.trace.error.message)
         assert error.failure_type == FailureType.transient_error
+        # The repeated page is not delivered: its records would be duplicates.
+        assert [record["id"] for record in record_data(output)] == [1, 2]
 
     @HttpMocker()
     def test_given_a_total_on_the_first_page_when_read_then_emit_one_row_estimate(self, http_mocker: HttpMocker) -> None:
