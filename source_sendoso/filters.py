@@ -46,44 +46,72 @@ def _schema_has_path(schema: Mapping[str, Any], path: Sequence[str]) -> bool:
     return True
 
 
-def parse_stream_filter(stream: str, where: str) -> ceql.Expr:
-    """Parses one filter and checks it against the stream's schema, or raises a config error."""
-    schemas = stream_schemas()
-    if stream not in schemas:
-        raise _config_error(
-            f"Stream filter names the stream '{stream}', which does not exist (in: {where}). "
-            f"Known streams: {', '.join(sorted(schemas))}."
-        )
-    try:
-        expression = ceql.parse(where)
-    except ceql.CeqlSyntaxError as error:
-        raise _config_error(f"The filter for stream '{stream}' is not valid CEQL: {error}") from None
+def parse_stream_filter(stream: str, where: str, schema: Optional[Mapping[str, Any]] = None) -> ceql.Expr:
+    """Parses one filter and checks it against the stream's schema (the packaged one unless
+    given), or raises a config error."""
+    if schema is None:
+        schemas = stream_schemas()
+        if stream not in schemas:
+            raise _unknown_stream(stream, where, sorted(schemas))
+        schema = schemas[stream]
+    expression = _parse(stream, where)
     for path in ceql.field_paths(expression):
-        if not _schema_has_path(schemas[stream], path):
+        if not _schema_has_path(schema, path):
             raise _config_error(
                 f"The filter for stream '{stream}' names the field '{'.'.join(path)}', which the stream does not have "
-                f"(in: {where}). Fields: {', '.join(sorted(schemas[stream].get('properties', {})))}."
+                f"(in: {where}). Fields: {', '.join(sorted(schema.get('properties', {})))}."
             )
     return expression
 
 
+def check_run_time_filters(config: Mapping[str, Any], schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    """Checks the filters on streams that only exist at run time (the hub's generic and child
+    objects) against the schemas the source has just discovered, or raises a config error.
+    The packaged streams' filters were checked with the config."""
+    packaged = stream_schemas()
+    for entry in config.get("stream_filters") or ():
+        stream, where = entry.get("stream", ""), entry.get("where", "")
+        if stream in packaged:
+            continue
+        if stream not in schemas:
+            raise _unknown_stream(stream, where, sorted(schemas))
+        parse_stream_filter(stream, where, schemas[stream])
+
+
+def _unknown_stream(stream: str, where: str, known: Sequence[str]) -> AirbyteTracedException:
+    return _config_error(
+        f"Stream filter names the stream '{stream}', which does not exist (in: {where}). Known streams: {', '.join(known)}."
+    )
+
+
+def _parse(stream: str, where: str) -> ceql.Expr:
+    try:
+        return ceql.parse(where)
+    except ceql.CeqlSyntaxError as error:
+        raise _config_error(f"The filter for stream '{stream}' is not valid CEQL: {error}") from None
+
+
 def stream_filter(config: Mapping[str, Any], stream: str) -> Optional[ceql.Expr]:
-    """The user's filter for `stream` (several entries for one stream are ANDed), or None."""
-    expressions = [
-        parse_stream_filter(entry["stream"], entry["where"])
-        for entry in config.get("stream_filters") or ()
-        if entry.get("stream") == stream
-    ]
+    """The user's filter for `stream` (several entries for one stream are ANDed), or None.
+    Its fields were checked with the config, or, on a run-time stream, before the read."""
+    expressions = [_parse(stream, entry["where"]) for entry in config.get("stream_filters") or () if entry.get("stream") == stream]
     return ceql.conjoin(*expressions)
 
 
 @dataclass
 class ValidStreamFilters(ValidationStrategy):
-    """Config validation: every entry of `stream_filters` names a stream, parses, and names its fields."""
+    """Config validation: every entry of `stream_filters` parses, and one on a packaged stream
+    names that stream's fields. Any other stream name may be one of the hub's generic or child
+    objects, which exist only once the hub is asked: `check_run_time_filters` checks those."""
 
     def validate(self, value: Any) -> None:
+        packaged = stream_schemas()
         for entry in value or ():
-            parse_stream_filter(entry.get("stream", ""), entry.get("where", ""))
+            stream, where = entry.get("stream", ""), entry.get("where", "")
+            if stream in packaged:
+                parse_stream_filter(stream, where)
+            else:
+                _parse(stream, where)
 
 
 @dataclass

@@ -10,12 +10,21 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import yaml
 
-from airbyte_cdk.models import AirbyteCatalog, AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, FailureType
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+)
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.source import TState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.checkpoints import SendosoComponentFactory
+from source_sendoso.filters import check_run_time_filters, stream_schemas
 
 MANIFEST = Path(__file__).parent / "manifest.yaml"
 
@@ -46,7 +55,9 @@ class SourceSendoso(YamlDeclarativeSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
-        _check_catalog(self.discover(logger, config), catalog)
+        offered = self.discover(logger, config)
+        _check_catalog(offered, catalog)
+        check_run_time_filters(config, {stream.name: stream.json_schema for stream in offered.streams})
         # The CDK drops the state of a stream that is not in the catalog without a word.
         selected = {configured.stream.name for configured in catalog.streams}
         for entry in state or ():
@@ -58,6 +69,19 @@ class SourceSendoso(YamlDeclarativeSource):
                     "or is not selected): its state is ignored."
                 )
         yield from super().read(logger, config, catalog, state)
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        status = super().check(logger, config)
+        packaged = stream_schemas()
+        run_time = [entry for entry in config.get("stream_filters") or () if entry.get("stream") not in packaged]
+        if status.status != Status.SUCCEEDED or not run_time:
+            return status
+        # A filter on a generic or child object can only be checked once the hub has listed them.
+        try:
+            check_run_time_filters(config, {stream.name: stream.json_schema for stream in self.discover(logger, config).streams})
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        return status
 
     @property
     def dynamic_streams(self) -> List[Dict[str, Any]]:

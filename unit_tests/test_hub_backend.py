@@ -2,12 +2,13 @@
 
 from unittest import TestCase
 
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import FailureType, Status, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from mock_server.hub import (
     HubConfigBuilder,
     hub_error,
+    hub_me_request,
     hub_page,
     hub_request,
     metadata_request,
@@ -16,7 +17,7 @@ from mock_server.hub import (
     objects_request,
     objects_response,
 )
-from mock_server.read import discover_streams, read_stream, record_data
+from mock_server.read import check_connection, discover_streams, errors_of_type, read_stream, record_data
 from mock_server.records import group, send, user
 
 
@@ -147,6 +148,46 @@ class HubGenericObjectsTest(TestCase):
         output = read_stream("purchase_orders", HubConfigBuilder().build())
 
         assert record_data(output) == [{"id": 1, "total": 10.5}]
+
+
+    @HttpMocker()
+    def test_given_a_filter_on_a_generic_object_when_read_then_push_it_down_and_check_each_record(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
+        http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
+        # A hub that ignores the criterion returns both; only the order over 10 is kept.
+        http_mocker.get(hub_request("/purchase-orders", where="total > 10"), hub_page([{"id": 1, "total": 10.5}, {"id": 2, "total": 3}], "t"))
+        http_mocker.get(hub_request("/purchase-orders", next_page="t", where="total > 10"), hub_page([]))
+
+        output = read_stream("purchase_orders", HubConfigBuilder().with_stream_filter("purchase_orders", "total > 10").build())
+
+        assert record_data(output) == [{"id": 1, "total": 10.5}]
+
+    @HttpMocker()
+    def test_given_a_filter_naming_a_field_a_generic_object_lacks_when_read_then_config_error_listing_its_fields(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
+        http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
+
+        output = read_stream(
+            "purchase_orders", HubConfigBuilder().with_stream_filter("purchase_orders", "colour = 'red'").build(), expecting_exception=True
+        )
+
+        errors = errors_of_type(output, FailureType.config_error)
+        assert errors and "names the field 'colour'" in errors[0].message and "Fields: id, total" in errors[0].message
+        assert record_data(output) == []
+
+    @HttpMocker()
+    def test_given_a_filter_on_an_object_the_hub_does_not_list_when_check_then_failed_naming_it(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(hub_me_request(), hub_page([{"id": 1}]))
+        http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
+        http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
+
+        output = check_connection(HubConfigBuilder().with_stream_filter("invoices", "total > 10").build())
+
+        status = output.connection_status_messages[0].connectionStatus
+        assert status.status == Status.FAILED
+        assert "names the stream 'invoices', which does not exist" in status.message
 
 
 class HubChildObjectsTest(TestCase):

@@ -68,6 +68,11 @@ def hub_error(status: int, message: str, provider_message: Optional[str] = None)
     return HttpResponse(json.dumps(body), status)
 
 
+def hub_me_request() -> HttpRequest:
+    """`GET /me`, the request `check` makes: one object, no paging."""
+    return HttpRequest(url=f"{HUB_URL}/hubs/rewards/me", headers={"Authorization": AUTHORIZATION})
+
+
 def objects_request() -> HttpRequest:
     return HttpRequest(url=f"{HUB_URL}/hubs/rewards/objects", headers={"Authorization": AUTHORIZATION})
 
