@@ -6,7 +6,8 @@ until its pass is done, the cursor stays where the pass started and `pass.next_p
 where the pass got to. What is asserted: the checkpoints follow their pages' records; a
 restarted sync asks for the page it reached, not the first one; every record of the source is
 delivered at least once across the two runs; nothing older than the cursor it was given comes
-back; the finished pass leaves a state without `pass` and with the highest cursor of all.
+back; the finished pass leaves a state without `pass`, its cursor at the highest value read
+before the kill, so that a change to a page read before the kill is not skipped.
 """
 
 from __future__ import annotations
@@ -159,8 +160,9 @@ def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: Running
         assert len(union) == held[stream], f"{stream}: {held[stream] - len(union)} records never delivered"
     final_states = _merged(first_states, last_states(resumed))
     assert _pass(final_states, "sends") is None
-    every_send = delivered_before.get("sends", []) + delivered_after.get("sends", [])
-    assert _cursor(final_states, "sends") == max(r["updated_at"] for r in every_send)
+    # The cursor ends at the highest value read before the kill, never past it.
+    assert _cursor(final_states, "sends") == position["highest_seen"]
+    assert position["highest_seen"] == max(r["updated_at"] for r in _checkpointed_sends(killed))
 
 
 def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_and_nothing_older(
@@ -198,7 +200,29 @@ def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_an
     assert not read_again, f"sends of checkpointed pages read again: {sorted(read_again)}"
     final = last_states(resumed)
     assert _pass(final, "sends") is None
-    assert _cursor(final, "sends") == max(r["updated_at"] for r in sends_before + sends_after)
+    assert _cursor(final, "sends") == max(sends_checkpoint, _pass(resume_state, "sends")["highest_seen"] or sends_checkpoint)
+
+
+def test_a_change_to_an_already_read_page_while_no_sync_runs_is_not_skipped(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    """Killed after a page of sends; before the restart a send on the first page changes, then
+    a send on the last page. The restarted sync reads the last page, not the first: its cursor
+    must not pass the first page's change, so that the sync after it delivers that change."""
+    listing = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
+    on_last_page = listing.records_of("sends")[-1]["id"]
+    killed = _read_killed(box, catalog)
+    first_states = last_states(killed)
+    assert _pass(first_states, "sends") is not None
+    on_first_page = _checkpointed_sends(killed)[0]["id"]
+    box.control("POST", "mutate", {"resource": "sends", "ids": [on_first_page]})
+    box.control("POST", "mutate", {"resource": "sends", "ids": [on_last_page]})
+
+    resumed = guarded_run("read", config=box.config(), catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
+    assert resumed.returncode == 0, resumed.errors
+    assert on_last_page in {r["id"] for r in resumed.records_of("sends")}
+    after = guarded_run("read", config=box.config(), catalog=catalog, state=last_states(resumed), known_secrets=[box.info["access_token"]])
+
+    assert after.returncode == 0, after.errors
+    assert on_first_page in {r["id"] for r in after.records_of("sends")}, "the change to an already read page was skipped"
 
 
 def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:

@@ -13,10 +13,14 @@ adds ``pass``, the position reached::
      "pass": {"next_page": 38, "per_page": 100, "backend": "sendoso", "where": "",
               "highest_seen": "2025-03-04T10:00:00.000Z"}}
 
-A restarted sync reads on from ``next_page`` with the same lower bound, and ends with the
-highest cursor of the whole pass and no ``pass``. The direct API is asked for that page
-number; the hub for ``page=<n>`` once, then its page tokens as usual (tokens are not kept:
-they belong to one sync). The position is only as good as the listing it counts in: a page
+A restarted sync reads on from ``next_page`` with the same lower bound, and ends without
+``pass``, its cursor at ``highest_seen``: the highest value read before the interruption,
+not after it. The pages before the position were read before the interruption; a record on
+them that changed while no sync ran is not read again by this pass, and a cursor past the
+interruption would skip that change for good. Changes read after the resume come back on the
+next sync (once more, never lost). The direct API is asked for that page number; the hub for
+``page=<n>`` once, then its page tokens as usual (tokens are not kept: they belong to one
+sync). The position is only as good as the listing it counts in: a page
 size, a filter or a backend other than the interrupted pass's starts the pass again from its
 first page. Records added at the front of a list while no sync runs push the rest along, so
 a resumed pass may read a record twice; it never skips one. A server that ignored the page
@@ -147,8 +151,10 @@ class PageCheckpointCursor(Cursor):
         self._state_manager = state_manager
         self._per_page = 0
         self.resume_page: Optional[int] = None
-        # The highest cursor value the pass has read, the part of it the CDK's cursor has not
-        # been told yet, and the slice the records belong to.
+        # The highest cursor value the pass has read (in a resumed pass: had read when it was
+        # interrupted, and no higher), the part of it the CDK's cursor has not been told yet,
+        # and the slice the records belong to.
+        self._resumed = False
         self._highest: Optional[str] = None
         self._untold: Optional[str] = None
         self._slice: Optional[StreamSlice] = None
@@ -161,6 +167,7 @@ class PageCheckpointCursor(Cursor):
             return
         if (interrupted.per_page, interrupted.backend, interrupted.where) == (self._per_page, self._backend, self._where):
             self.resume_page = interrupted.next_page
+            self._resumed = True
             self._highest = self._untold = interrupted.highest_seen
             LOGGER.info(f"Stream '{self._stream_name}' resumes its interrupted pass at page {interrupted.next_page}.")
         else:
@@ -187,6 +194,8 @@ class PageCheckpointCursor(Cursor):
     # -- the Cursor interface ------------------------------------------------------------------
 
     def observe(self, record: Record) -> None:
+        if self._resumed:
+            return  # the cursor stays at what the pass had read before it was interrupted
         value = record.data.get(self._field)
         if type(value) is str and (self._highest is None or value > self._highest):
             self._highest = self._untold = value

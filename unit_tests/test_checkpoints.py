@@ -103,8 +103,23 @@ class DirectPageCheckpointTest(TestCase):
         output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state)
 
         assert record_ids(output) == [5]
-        # The pass's highest cursor includes the pages read before the kill.
+        # The cursor ends at the highest value read before the kill: pages 1 and 2 are not read
+        # again, and a change on them since the kill must not fall behind the cursor.
         assert latest_state(output) == {"updated_at": "2024-05-05T00:00:00.000Z"}
+
+    @HttpMocker()
+    def test_given_a_resumed_pass_that_reads_newer_records_when_read_then_the_cursor_stays_where_the_kill_left_it(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _mock_pages(http_mocker, first=3)
+        state = {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-03T12:00:00.000Z")}
+
+        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state)
+
+        # Send 5 (2024-05-04) is delivered now and again by the next sync: a send on pages 1-2
+        # that changed on 2024-05-03T18:00, after they were read, is not skipped.
+        assert record_ids(output) == [5]
+        assert latest_state(output) == {"updated_at": "2024-05-03T12:00:00.000Z"}
 
     @HttpMocker()
     def test_given_a_killed_pass_and_a_new_page_size_when_read_then_the_pass_starts_again_from_the_first_page(
@@ -178,7 +193,7 @@ class HubPageCheckpointTest(TestCase):
         output = read_stream("groups", HubConfigBuilder().build(), SyncMode.incremental, state=state)
 
         assert record_ids(output) == [3, 4]
-        assert latest_state(output) == {"updated_at": "2024-05-05T00:00:00.000Z"}
+        assert latest_state(output) == {"updated_at": "2024-05-03T00:00:00.000Z"}  # as read before the kill
 
     @HttpMocker()
     def test_given_a_pass_killed_on_the_direct_api_when_read_on_the_hub_then_start_from_the_first_page(
