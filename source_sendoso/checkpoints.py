@@ -36,6 +36,7 @@ is told the highest of each page rather than parsing every record.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
@@ -64,6 +65,9 @@ from source_sendoso.filters import stream_filter
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
+# The form the streams' transformations write cursor values in; anything else (a value they
+# could not read as an instant) is not a cursor value, as the CDK's cursor would also decide.
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,7 @@ class PageCheckpointCursor(Cursor):
         if self._resumed:
             return  # the cursor stays at what the pass had read before it was interrupted
         value = record.data.get(self._field)
-        if type(value) is str and (self._highest is None or value > self._highest):
+        if type(value) is str and (self._highest is None or value > self._highest) and _UTC_TEXT.fullmatch(value):
             self._highest = self._untold = value
             self._slice = record.associated_slice
 

@@ -130,6 +130,7 @@ class PushDownFilters(ConfigTransformation):
         rendered: dict[str, str] = {}
         for stream in {entry.get("stream") for entry in config.get("stream_filters") or ()}:
             try:
+                ValidStreamFilters().validate([entry for entry in config["stream_filters"] if entry.get("stream") == stream])
                 expression = stream_filter(config, stream)
             except AirbyteTracedException:
                 continue
