@@ -64,18 +64,18 @@ def parse_stream_filter(stream: str, where: str, schema: Optional[Mapping[str, A
     return expression
 
 
-def check_run_time_filters(config: Mapping[str, Any], schemas: Mapping[str, Mapping[str, Any]]) -> None:
-    """Checks the filters on streams that only exist at run time (the hub's generic and child
-    objects) against the schemas the source has just discovered, or raises a config error.
-    The packaged streams' filters were checked with the config."""
+def check_filters_against_streams(config: Mapping[str, Any], schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    """Checks every filter against the streams the source has just discovered on its backend,
+    or raises a config error: the stream must be one of them (`return_addresses` is only on
+    the hub), and a filter on a stream that only exists at run time (the hub's generic and
+    child objects) must name its fields. The packaged streams' fields were checked with the config."""
     packaged = stream_schemas()
     for entry in config.get("stream_filters") or ():
         stream, where = entry.get("stream", ""), entry.get("where", "")
-        if stream in packaged:
-            continue
         if stream not in schemas:
             raise _unknown_stream(stream, where, sorted(schemas))
-        parse_stream_filter(stream, where, schemas[stream])
+        if stream not in packaged:
+            parse_stream_filter(stream, where, schemas[stream])
 
 
 def _unknown_stream(stream: str, where: str, known: Sequence[str]) -> AirbyteTracedException:
@@ -102,7 +102,7 @@ def stream_filter(config: Mapping[str, Any], stream: str) -> Optional[ceql.Expr]
 class ValidStreamFilters(ValidationStrategy):
     """Config validation: every entry of `stream_filters` parses, and one on a packaged stream
     names that stream's fields. Any other stream name may be one of the hub's generic or child
-    objects, which exist only once the hub is asked: `check_run_time_filters` checks those."""
+    objects, which exist only once the hub is asked: `check_filters_against_streams` checks those."""
 
     def validate(self, value: Any) -> None:
         packaged = stream_schemas()

@@ -24,7 +24,7 @@ from airbyte_cdk.sources.source import TState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.checkpoints import SendosoComponentFactory
-from source_sendoso.filters import check_run_time_filters, stream_schemas
+from source_sendoso.filters import check_filters_against_streams
 
 MANIFEST = Path(__file__).parent / "manifest.yaml"
 
@@ -57,7 +57,7 @@ class SourceSendoso(YamlDeclarativeSource):
     ) -> Iterator[AirbyteMessage]:
         offered = self.discover(logger, config)
         _check_catalog(offered, catalog)
-        check_run_time_filters(config, {stream.name: stream.json_schema for stream in offered.streams})
+        check_filters_against_streams(config, {stream.name: stream.json_schema for stream in offered.streams})
         # The CDK drops the state of a stream that is not in the catalog without a word.
         selected = {configured.stream.name for configured in catalog.streams}
         for entry in state or ():
@@ -72,13 +72,12 @@ class SourceSendoso(YamlDeclarativeSource):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         status = super().check(logger, config)
-        packaged = stream_schemas()
-        run_time = [entry for entry in config.get("stream_filters") or () if entry.get("stream") not in packaged]
-        if status.status != Status.SUCCEEDED or not run_time:
+        if status.status != Status.SUCCEEDED or not config.get("stream_filters"):
             return status
-        # A filter on a generic or child object can only be checked once the hub has listed them.
+        # Which streams a filter may name depends on the backend, and the hub's generic and
+        # child objects are only known once the hub has listed them.
         try:
-            check_run_time_filters(config, {stream.name: stream.json_schema for stream in self.discover(logger, config).streams})
+            check_filters_against_streams(config, {stream.name: stream.json_schema for stream in self.discover(logger, config).streams})
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         return status

@@ -146,6 +146,12 @@ class InvalidStreamFilterTest(TestCase):
         assert "shipments" in message
         assert "status = 'Delivered'" in message
 
+    def test_given_filter_naming_a_stream_only_the_hub_has_when_read_then_config_error_listing_this_backends_streams(self) -> None:
+        message = self._read_expecting_config_error("return_addresses", "city = 'Austin'", read_stream_name="users")
+
+        assert "names the stream 'return_addresses', which does not exist" in message
+        assert "sends" in message and "return_addresses," not in message
+
     def test_given_filter_naming_an_unknown_field_when_read_then_config_error_quoting_the_clause(self) -> None:
         message = self._read_expecting_config_error("sends", "state = 'Delivered'")
 
