@@ -83,13 +83,20 @@ def main() -> None:
             for m in messages
             if m["type"] == "STATE" and m["state"].get("type") == "STREAM" and "updated_at" in m["state"]["stream"]["stream_state"]
         }
+        # An incremental stream checkpoints after every page, so that a stopped sync resumes there.
+        checkpoints = Counter(
+            m["state"]["stream"]["stream_descriptor"]["name"]
+            for m in messages
+            if m["type"] == "STATE" and "pass" in m["state"].get("stream", {}).get("stream_state", {})
+        )
         print(f"read      {sum(counts.values())} records in {elapsed:.1f} s\n")
-        print(f"{'stream':<22}{'records':>9}{'seconds':>10}  state")
+        print(f"{'stream':<22}{'records':>9}{'seconds':>10}{'checkpoints':>13}  final state")
         for stream in (s["name"] for s in discovered["streams"]):
             times = first_last.get(stream) or [0]
             seconds = (max(times) - min(times)) / 1000
             state = json.dumps(states.get(stream)) if stream in states else "-"
-            print(f"{stream:<22}{counts[stream]:>9}{seconds:>10.1f}  {state}")
+            mid_stream = checkpoints[stream] + 1 if stream in states else "-"
+            print(f"{stream:<22}{counts[stream]:>9}{seconds:>10.1f}{mid_stream:>13}  {state}")
         held = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
         print(f"\nThe sandbox answered {held['requests_total']} requests, {held['throttled']} of them throttled (429).")
     finally:
