@@ -7,9 +7,10 @@ CDK would otherwise take for success, or wait on for minutes.
   the page before it (a server or proxy serving a stale page) would deliver its records
   twice. Both are retried instead. And a hub 404 that only says "No <things> found" is an
   empty result, not a failure.
-- `bound_token_refresh()`: the CDK retries a failing OAuth token endpoint for up to 300 s
-  and then fails with an unexplained system error. Here it is retried a few times over
-  about a minute at most, then fails as a transient error that names the endpoint.
+- `bound_token_refresh()`: the CDK waits on the OAuth token endpoint without a timeout,
+  retries a failing one for up to 300 s and then fails with an unexplained system error.
+  Here an attempt gets 30 s, failures are retried a few times over about a minute at most,
+  then the sync fails as a transient error that names the endpoint.
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ def _shown_url(response: requests.Response) -> str:
 
 TOKEN_MAX_TRIES = 6
 TOKEN_MAX_TIME_SECONDS = 60
+# A token answer is small and quick; the API's own requests wait 60 s for a page.
+TOKEN_ATTEMPT_TIMEOUT_SECONDS = 30
 
 _TOKEN_TRANSIENT = (
     DefaultBackoffException,
@@ -170,19 +173,51 @@ def _describe(error: BaseException) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, requests.Response):
         return f"HTTP {response.status_code}"
+    if isinstance(error, TokenRequestTimedOut):
+        return str(error)
     return type(error).__name__
+
+
+class TokenRequestTimedOut(requests.exceptions.ReadTimeout):
+    """The token endpoint did not answer one attempt in time."""
+
+
+def _within(seconds: float, request_once: Callable[[Any], Any], authenticator: Any) -> Any:
+    """`request_once(authenticator)`, or a Timeout once `seconds` have passed.
+
+    The CDK sends the token request with no timeout at all: an endpoint that accepts the
+    connection and never answers would hold the sync forever. The request runs in a daemon
+    thread; one that is given up on is left to end on its own (it holds a socket, nothing else).
+    """
+    outcome: Dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["token"] = request_once(authenticator)
+        except BaseException as error:  # handed to the caller's thread as it is
+            outcome["error"] = error
+
+    worker = threading.Thread(target=attempt, name="oauth-token-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TokenRequestTimedOut(f"no answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["token"]
 
 
 def bound_token_refresh(
     authenticator_class: type = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
     max_tries: int = TOKEN_MAX_TRIES,
     max_time: float = TOKEN_MAX_TIME_SECONDS,
+    attempt_timeout: float = TOKEN_ATTEMPT_TIMEOUT_SECONDS,
 ) -> None:
     """Replaces the token request's retry loop (300 s, then a system error) for this class.
 
-    The request itself is the CDK's, unchanged: only how long it is retried, and what the
-    failure says when the endpoint stays down. Applied once; a CDK whose method is not a
-    `backoff` wrapper is left as it is.
+    The request itself is the CDK's, unchanged: only how long one attempt may take, how long
+    it is retried, and what the failure says when the endpoint stays down. Applied once; a
+    CDK whose method is not a `backoff` wrapper is left as it is.
     """
     current = authenticator_class._make_handled_request
     if getattr(current, "_sendoso_bounded", False):
@@ -204,7 +239,7 @@ def bound_token_refresh(
         max_time=max_time,
         on_backoff=log_retry,
         logger=None,
-    )(request_once)
+    )(functools.partial(_within, attempt_timeout, request_once))
 
     @functools.wraps(request_once)
     def make_handled_request(self: Any) -> Any:

@@ -1,16 +1,23 @@
 """OAuth 2.0 against Sendoso's token endpoint: refresh, rotation, revoked grants."""
 
+import threading
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from unittest import TestCase
+
+import backoff
+import requests
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from mock_server.config import REFRESH_TOKEN, ConfigBuilder
 from mock_server.read import control_configs, errors_of_type, read_stream, record_ids
 from mock_server.records import user
 from mock_server.requests import SendosoRequestBuilder, token_request
 from mock_server.responses import error_response, page_response, token_error_response, token_response
+from source_sendoso.resilience import bound_token_refresh
 
 
 def _users_request(access_token: str):
@@ -117,3 +124,35 @@ class RevokedGrantTest(TestCase):
         assert config_errors, f"expected a config_error, got {[e.trace.error for e in output.errors]}"
         message = config_errors[0].message.lower()
         assert "refresh token" in message or "re-authenticate" in message or "reauthenticate" in message
+
+
+class _TokenEndpointThatNeverAnswers:
+    """An authenticator whose token request, like the CDK's, is a `backoff` wrapper, and never
+    comes back until the test lets it go."""
+
+    let_go = threading.Event()
+    attempts = 0
+
+    def get_token_refresh_endpoint(self) -> str:
+        return "https://app.sendoso.com/oauth/token"
+
+    @backoff.on_exception(backoff.expo, requests.exceptions.RequestException, max_tries=1)
+    def _make_handled_request(self) -> Any:
+        type(self).attempts += 1
+        self.let_go.wait()
+
+
+class TokenEndpointThatNeverAnswersTest(TestCase):
+    def tearDown(self) -> None:
+        _TokenEndpointThatNeverAnswers.let_go.set()
+
+    def test_given_no_answer_when_a_token_is_needed_then_each_attempt_times_out_and_the_sync_fails_as_transient(self) -> None:
+        bound_token_refresh(_TokenEndpointThatNeverAnswers, max_tries=2, max_time=30, attempt_timeout=0.2)
+
+        with self.assertRaises(AirbyteTracedException) as raised:
+            _TokenEndpointThatNeverAnswers()._make_handled_request()
+
+        assert raised.exception.failure_type == FailureType.transient_error
+        assert "no answer within 0.2 s" in raised.exception.message
+        assert "https://app.sendoso.com/oauth/token" in raised.exception.message
+        assert _TokenEndpointThatNeverAnswers.attempts == 2
