@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
 import requests
@@ -155,6 +155,7 @@ class PageCheckpointCursor(Cursor):
         self._state_manager = state_manager
         self._per_page = 0
         self.resume_page: Optional[int] = None
+        self._page = 1  # the page being read
         # The highest cursor value the pass has read (in a resumed pass: had read when it was
         # interrupted, and no higher), the part of it the CDK's cursor has not been told yet,
         # and the slice the records belong to.
@@ -170,7 +171,7 @@ class PageCheckpointCursor(Cursor):
         if interrupted is None:
             return
         if (interrupted.per_page, interrupted.backend, interrupted.where) == (self._per_page, self._backend, self._where):
-            self.resume_page = interrupted.next_page
+            self.resume_page = self._page = interrupted.next_page
             self._resumed = True
             self._highest = self._untold = interrupted.highest_seen
             LOGGER.info(f"Stream '{self._stream_name}' resumes its interrupted pass at page {interrupted.next_page}.")
@@ -180,12 +181,13 @@ class PageCheckpointCursor(Cursor):
                 "sync's, so the page it reached does not apply: its pass starts again from the first page."
             )
 
-    def page_done(self, next_page: Optional[int]) -> None:
-        """Every record of the pages before `next_page` is emitted (None: the stream's last page)."""
+    def page_done(self, more: bool) -> None:
+        """Every record of the page is emitted; `more`: another page follows."""
         self._tell_cursor()
-        if next_page is None:
+        self._page += 1
+        if not more:
             return  # the CDK's cursor writes the final state when the slice closes
-        position = PassPosition(next_page, self._per_page, self._backend, self._where, self._highest)
+        position = PassPosition(self._page, self._per_page, self._backend, self._where, self._highest)
         state = {**self._cursor.state, PASS: position.as_state()}
         self._state_manager.update_state_for_stream(self._stream_name, None, state)
         self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
@@ -246,13 +248,11 @@ class CheckpointedPages(PaginationStrategy):
 
     pages: PaginationStrategy
     cursor: PageCheckpointCursor
-    _page: int = field(default=1, init=False, repr=False)
 
     @property
     def initial_token(self) -> Optional[Any]:
-        resume_page = self.cursor.resume_page
-        self._page = resume_page or 1
         # Sendoso's page token is the page number; the hub's requester asks for the page itself.
+        resume_page = self.cursor.resume_page
         if resume_page is not None and isinstance(self.pages, PageIncrement):
             return resume_page
         return self.pages.initial_token
@@ -274,8 +274,7 @@ class CheckpointedPages(PaginationStrategy):
             **page_size_override_kwargs(page_size_override),
             **stream_slice_kwargs(self.pages.next_page_token, stream_slice),
         )
-        self._page += 1
-        self.cursor.page_done(self._page if token is not None else None)
+        self.cursor.page_done(more=token is not None)
         return token
 
     def get_page_size(self) -> Optional[int]:
