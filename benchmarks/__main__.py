@@ -56,28 +56,28 @@ def table(results: dict[str, Any]) -> str:
                  f"run pairs {e['pair_ratios']['min']:.2f}-{e['pair_ratios']['max']:.2f}"))
             if "bare_cdk" in e:
                 r = e["bare_cdk"]["records_per_s"]
-                add((f"   bare CDK manifest, same pages (records/s)", _fmt(r["median"]), _fmt(bl["median"]),
+                add(("   bare CDK manifest, same pages (records/s)", _fmt(r["median"]), _fmt(bl["median"]),
                      f"{e['bare_cdk_ratio']:.2f}", f"{r['runs']} runs, spread {_pct(r['spread'])}"))
             cs, bs = e["connector"]["steady_records_per_s"], e["baseline"]["steady_records_per_s"]
-            add((f"   steady (first to last record)", _fmt(cs["median"]), _fmt(bs["median"]),
+            add(("   steady (first to last record)", _fmt(cs["median"]), _fmt(bs["median"]),
                  f"{e['steady_ratio']:.2f}", f"spread {_pct(cs['spread'])} / {_pct(bs['spread'])}"))
             cc, bc = e["connector"]["cpu_s_per_1k_records"], e["baseline"]["cpu_s_per_1k_records"]
-            add((f"   CPU ms per 1k records (ratio: baseline/connector)", _fmt(cc["median"] * 1000), _fmt(bc["median"] * 1000),
+            add(("   CPU ms per 1k records (ratio: baseline/connector)", _fmt(cc["median"] * 1000), _fmt(bc["median"] * 1000),
                  f"{bc['median'] / cc['median']:.2f}", "CPU of each process, start-up included: less load-sensitive"))
-            add((f"   sandbox alone (bare fetch, records/s)", _fmt(e["sandbox_alone"]["records_per_s"]), "",
+            add(("   sandbox alone (bare fetch, records/s)", _fmt(e["sandbox_alone"]["records_per_s"]), "",
                  f"{e['sandbox_alone_vs_baseline']:.1f}x baseline", "not the bottleneck" if e["sandbox_alone_vs_baseline"] > 1.5 else "CLOSE TO THE BOTTLENECK"))
 
     if "rate" in b:
         r = b["rate"]
         for i, run in enumerate(r["with_budget"]):
-            add((f"2. rate ceiling, budget 10/s (records/s)", _fmt(run["sustained_records_per_s"]),
+            add(("2. rate ceiling, budget 10/s (records/s)", _fmt(run["sustained_records_per_s"]),
                  _fmt(r["ceiling_records_per_s"]) + " ceiling", _pct(run["share_of_ceiling"]),
                  f"{run['throttled_429']} x 429, {run['pages']} pages"))
-            add((f"   end to end incl. start-up", _fmt(run["end_to_end_records_per_s"]), "",
+            add(("   end to end incl. start-up", _fmt(run["end_to_end_records_per_s"]), "",
                  _pct(run["end_to_end_share_of_ceiling"]), f"{run['wall_s']:.1f} s"))
         if "without_budget" in r:
             run = r["without_budget"]
-            add((f"   without a client budget (records/s)", _fmt(run["sustained_records_per_s"]), "",
+            add(("   without a client budget (records/s)", _fmt(run["sustained_records_per_s"]), "",
                  _pct(run["share_of_ceiling"]), f"{run['throttled_429']} x 429, {run['pages']} pages"))
 
     if "memory" in b:
@@ -96,7 +96,7 @@ def table(results: dict[str, Any]) -> str:
                     if name == "hub" else f"{inc['changed']} changed; the API has no date filter: every page again")
             add((f"4. incremental {name}: pages, 2nd vs full", _fmt(e["second"]["pages"]), _fmt(e["full"]["pages"]),
                  f"{e['pages_ratio']:.3f}", note))
-            add((f"   records, 2nd vs full", _fmt(e["second"]["records"]), _fmt(e["full"]["records"]),
+            add(("   records, 2nd vs full", _fmt(e["second"]["records"]), _fmt(e["full"]["records"]),
                  f"{e['records_ratio']:.3f}", ""))
 
     if "startup" in b:

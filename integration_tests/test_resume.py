@@ -94,16 +94,6 @@ def _cursor(state: List[Dict[str, Any]], stream: str) -> Optional[str]:
     return None
 
 
-def _positions(run: ConnectorRun, stream: str) -> Dict[str, List[int]]:
-    records = [i for i, m in enumerate(run.messages) if m["type"] == "RECORD" and m["record"]["stream"] == stream]
-    states = [
-        i
-        for i, m in enumerate(run.messages)
-        if m["type"] == "STATE" and m["state"].get("stream", {}).get("stream_descriptor", {}).get("name") == stream
-    ]
-    return {"records": records, "states": states}
-
-
 def _pass(state: List[Dict[str, Any]], stream: str) -> Optional[Dict[str, Any]]:
     for entry in state:
         if entry["stream"]["stream_descriptor"]["name"] == stream:
