@@ -87,18 +87,19 @@ def _merged(earlier: List[Dict[str, Any]], later: List[Dict[str, Any]]) -> List[
     return list(by_stream.values())
 
 
-def _cursor(state: List[Dict[str, Any]], stream: str) -> Optional[str]:
+def _stream_state(state: List[Dict[str, Any]], stream: str) -> Dict[str, Any]:
     for entry in state:
         if entry["stream"]["stream_descriptor"]["name"] == stream:
-            return (entry["stream"].get("stream_state") or {}).get("updated_at")
-    return None
+            return entry["stream"].get("stream_state") or {}
+    return {}
+
+
+def _cursor(state: List[Dict[str, Any]], stream: str) -> Optional[str]:
+    return _stream_state(state, stream).get("updated_at")
 
 
 def _pass(state: List[Dict[str, Any]], stream: str) -> Optional[Dict[str, Any]]:
-    for entry in state:
-        if entry["stream"]["stream_descriptor"]["name"] == stream:
-            return (entry["stream"].get("stream_state") or {}).get("pass")
-    return None
+    return _stream_state(state, stream).get("pass")
 
 
 def _sends_requests(box: RunningSandbox, backend: str = "sendoso") -> int:

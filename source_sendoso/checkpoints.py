@@ -158,7 +158,7 @@ class PageCheckpointCursor(Cursor):
         self._page = 1  # the page being read
         # The highest cursor value the pass has read (in a resumed pass: had read when it was
         # interrupted, and no higher), the part of it the CDK's cursor has not been told yet,
-        # and the slice the records belong to.
+        # and the stream's one slice, which the records belong to.
         self._resumed = False
         self._highest: Optional[str] = None
         self._untold: Optional[str] = None
@@ -205,7 +205,6 @@ class PageCheckpointCursor(Cursor):
         value = record.data.get(self._field)
         if type(value) is str and (self._highest is None or value > self._highest) and _UTC_TEXT.fullmatch(value):
             self._highest = self._untold = value
-            self._slice = record.associated_slice
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for stream_slice in self._cursor.stream_slices():

@@ -105,13 +105,14 @@ class ValidStreamFilters(ValidationStrategy):
     objects, which exist only once the hub is asked: `check_filters_against_streams` checks those."""
 
     def validate(self, value: Any) -> None:
-        packaged = stream_schemas()
         for entry in value or ():
-            stream, where = entry.get("stream", ""), entry.get("where", "")
-            if stream in packaged:
-                parse_stream_filter(stream, where)
-            else:
-                _parse(stream, where)
+            _checked_with_config(entry.get("stream", ""), entry.get("where", ""))
+
+
+def _checked_with_config(stream: str, where: str) -> ceql.Expr:
+    """What can be checked before the backend is asked: the syntax, and on a packaged stream
+    the fields."""
+    return parse_stream_filter(stream, where) if stream in stream_schemas() else _parse(stream, where)
 
 
 @dataclass
@@ -129,9 +130,9 @@ class PushDownFilters(ConfigTransformation):
             return
         rendered: dict[str, str] = {}
         for stream in {entry.get("stream") for entry in config.get("stream_filters") or ()}:
+            entries = [entry for entry in config["stream_filters"] if entry.get("stream") == stream]
             try:
-                ValidStreamFilters().validate([entry for entry in config["stream_filters"] if entry.get("stream") == stream])
-                expression = stream_filter(config, stream)
+                expression = ceql.conjoin(*(_checked_with_config(stream, entry.get("where", "")) for entry in entries))
             except AirbyteTracedException:
                 continue
             if expression is not None:
