@@ -8,9 +8,21 @@
 
   plus a NEW ``refresh_token`` only when rotation is on (the old one then stops
   working).  Without rotation there is no ``refresh_token`` field at all.
-* errors (RFC 6749 5.2): unknown client / wrong secret -> 401 ``invalid_client``;
-  unknown, revoked or rotated-away refresh token or code -> 400 ``invalid_grant``;
-  other grants -> 400 ``unsupported_grant_type``; missing fields -> 400 ``invalid_request``.
+* errors (RFC 6749 5.2), with Doorkeeper's statuses (401 for ``invalid_client`` and
+  ``unauthorized_client``, 400 for every other code), descriptions and headers
+  (``WWW-Authenticate``, ``Cache-Control: no-store``), checked in Doorkeeper's order
+  (``RefreshTokenRequest``'s validations):
+
+  1. no ``grant_type`` -> ``invalid_request``; another grant -> ``unsupported_grant_type``;
+  2. ``refresh_token`` blank -> ``invalid_request`` "Missing required parameter: refresh_token.";
+  3. unknown, revoked or rotated-away refresh token -> ``invalid_grant`` (whatever the client);
+  4. a client id given but no client with that id and secret (a blank secret included) ->
+     401 ``invalid_client``;
+  5. no client id at all, or the token belongs to another client -> ``invalid_grant``;
+  6. a ``scope`` wider than the grant's -> ``invalid_scope``.
+
+  A code grant checks its parameters, then the client (401 ``invalid_client``), then the
+  code (``invalid_grant``). "Blank" is Rails' ``blank?``: empty or only whitespace.
 * ``GET /oauth/authorize?client_id&redirect_uri&response_type=code[&state]`` ->
   302 to ``redirect_uri?code=...&state=...`` (an already-consented user; codes are
   single-use and live 10 minutes).
@@ -36,14 +48,40 @@ from .web import Request, Response, json_response
 DEFAULT_SCOPES = ("public", "marketplace")
 CODE_TTL_SECONDS = 600
 
-_INVALID_GRANT = (
-    "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI "
-    "used in the authorization request, or was issued to another client."
-)
-_INVALID_CLIENT = (
-    "Client authentication failed due to unknown client, no client authentication included, "
-    "or unsupported authentication method."
-)
+# Doorkeeper's descriptions (config/locales/en.yml).
+_DESCRIPTIONS = {
+    "invalid_grant": (
+        "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI "
+        "used in the authorization request, or was issued to another client."
+    ),
+    "invalid_client": (
+        "Client authentication failed due to unknown client, no client authentication included, "
+        "or unsupported authentication method."
+    ),
+    "invalid_scope": "The requested scope is invalid, unknown, or malformed.",
+    "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
+}
+# Doorkeeper's ErrorResponse#status: the client errors are 401, the rest 400.
+_UNAUTHORIZED = frozenset({"invalid_client", "unauthorized_client"})
+
+
+def oauth_error(error: str, description: str | None = None) -> Response:
+    """An RFC 6749 5.2 error as Doorkeeper answers it."""
+    text = description or _DESCRIPTIONS[error]
+    headers = [
+        ("Cache-Control", "no-store"),
+        ("Pragma", "no-cache"),
+        ("WWW-Authenticate", f'Bearer realm="Doorkeeper", error="{error}", error_description="{text}"'),
+    ]
+    return json_response(401 if error in _UNAUTHORIZED else 400, {"error": error, "error_description": text}, headers)
+
+
+def _missing(parameter: str) -> Response:
+    return oauth_error("invalid_request", f"Missing required parameter: {parameter}.")
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
 
 
 def derive_secret(seed: int, label: str, length: int = 43) -> str:
@@ -160,34 +198,46 @@ class OAuthServer:
                 return None, None
         return params.get("client_id"), params.get("client_secret")
 
+    def _authenticates(self, cid: str | None, secret: str | None) -> bool:
+        """Doorkeeper's ``by_uid_and_secret`` for a confidential client: both must match."""
+        return cid == self.client.client_id and secrets.compare_digest((secret or "").encode(), self.client.secret.encode())
+
     def _token(self, req: Request) -> Response:
         params = self._form(req)
         grant = params.get("grant_type")
-        if not grant:
-            return json_response(400, {"error": "invalid_request", "error_description": "Missing grant_type."})
+        if _blank(grant):
+            return _missing("grant_type")
         if grant not in ("refresh_token", "authorization_code"):
-            return json_response(
-                400, {"error": "unsupported_grant_type", "error_description": "The authorization grant type is not supported."}
-            )
+            return oauth_error("unsupported_grant_type")
         cid, secret = self._client_credentials(req, params)
-        if cid != self.client.client_id or not secrets.compare_digest(secret or "", self.client.secret):
-            return json_response(401, {"error": "invalid_client", "error_description": _INVALID_CLIENT})
         with self._lock:
             if grant == "refresh_token":
                 presented = params.get("refresh_token")
-                if not presented:
-                    return json_response(400, {"error": "invalid_request", "error_description": "Missing refresh_token."})
-                if self.refresh_tokens.get(presented) != cid:
-                    return json_response(400, {"error": "invalid_grant", "error_description": _INVALID_GRANT})
+                if _blank(presented):
+                    return _missing("refresh_token")
+                owner = self.refresh_tokens.get(presented)
+                if owner is None:
+                    return oauth_error("invalid_grant")
+                if not _blank(cid) and not self._authenticates(cid, secret):
+                    return oauth_error("invalid_client")
+                if _blank(cid) or owner != cid:
+                    return oauth_error("invalid_grant")
+                requested = (params.get("scope") or "").split()
+                if requested and not set(requested) <= set(self.client.scopes):
+                    return oauth_error("invalid_scope")
                 if self.rotate:
                     del self.refresh_tokens[presented]
             else:
                 code = params.get("code")
-                entry = self.codes.pop(code or "", None)
-                if not code or entry is None or entry[0] != cid or entry[2] < self.clock() or (
-                    params.get("redirect_uri") != entry[1]
-                ):
-                    return json_response(400, {"error": "invalid_grant", "error_description": _INVALID_GRANT})
+                if _blank(code):
+                    return _missing("code")
+                if _blank(params.get("redirect_uri")):
+                    return _missing("redirect_uri")
+                if not self._authenticates(cid, secret):
+                    return oauth_error("invalid_client")
+                entry = self.codes.pop(code, None)
+                if entry is None or entry[0] != cid or entry[2] < self.clock() or params.get("redirect_uri") != entry[1]:
+                    return oauth_error("invalid_grant")
             now = self.clock()
             access = secrets.token_urlsafe(32)
             self.access_tokens[access] = AccessToken(cid, now + self.token_ttl)

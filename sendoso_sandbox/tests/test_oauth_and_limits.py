@@ -28,16 +28,41 @@ def test_basic_auth_client_credentials(client):
     assert r.status_code == 200 and r.json()["access_token"]
 
 
+# Doorkeeper's answers to a refresh-token grant (RefreshTokenRequest's validations, in order;
+# ErrorResponse#status: 401 for the client errors, 400 for the rest). None drops the field.
 @pytest.mark.parametrize(
     "override, status, error",
-    [({"client_secret": "wrong"}, 401, "invalid_client"), ({"client_id": "nobody"}, 401, "invalid_client"),
-     ({"refresh_token": "stale"}, 400, "invalid_grant"), ({"grant_type": "password"}, 400, "unsupported_grant_type"),
-     ({"refresh_token": ""}, 400, "invalid_request")],
+    [
+        ({"client_secret": "wrong"}, 401, "invalid_client"),
+        ({"client_secret": ""}, 401, "invalid_client"),  # a confidential client needs its secret
+        ({"client_id": "nobody"}, 401, "invalid_client"),
+        ({"client_id": "", "client_secret": ""}, 400, "invalid_grant"),  # no client: the token is not its
+        ({"client_id": "   "}, 400, "invalid_grant"),  # blank is Rails' blank?: as good as absent
+        ({"refresh_token": "stale"}, 400, "invalid_grant"),
+        ({"refresh_token": "stale", "client_secret": "wrong"}, 400, "invalid_grant"),  # the token is checked first
+        ({"refresh_token": ""}, 400, "invalid_request"),
+        ({"refresh_token": "  "}, 400, "invalid_request"),
+        ({"refresh_token": None}, 400, "invalid_request"),
+        ({"grant_type": None}, 400, "invalid_request"),
+        ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+        ({"scope": "public write"}, 400, "invalid_scope"),  # wider than the grant
+    ],
 )
 def test_token_errors(client, override, status, error):
-    r = client.token_request(**client.refresh_form(**override))
+    form = {name: value for name, value in client.refresh_form(**override).items() if value is not None}
+    r = client.token_request(**form)
     assert r.status_code == status
     assert r.json()["error"] == error and r.json()["error_description"]
+    assert f'error="{error}"' in r.headers["WWW-Authenticate"] and r.headers["Cache-Control"] == "no-store"
+
+
+def test_missing_parameter_is_named(client):
+    r = client.token_request(**client.refresh_form(refresh_token=""))
+    assert r.json()["error_description"] == "Missing required parameter: refresh_token."
+
+
+def test_a_scope_within_the_grant_is_granted(client):
+    assert client.token_request(**client.refresh_form(scope="public")).status_code == 200
 
 
 def test_rotation_issues_new_refresh_token_and_retires_old(make_client):
