@@ -61,6 +61,7 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
+from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 
 PASS = "pass"
@@ -89,7 +90,7 @@ class PassPosition:
         if position is None or not position._is_valid():
             message = (
                 f"The saved state of stream '{stream_name}' has a '{PASS}' entry this connector cannot read: "
-                f"{str(value)[:160]}. It should hold next_page and per_page (whole numbers from 1), backend, where "
+                f"{shorten(value)}. It should hold next_page and per_page (whole numbers from 1), backend, where "
                 f"and highest_seen (a timestamp or null). Remove the '{PASS}' entry to restart the interrupted pass "
                 "from its first page, or reset the stream."
             )

@@ -39,6 +39,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.ceql.instants import _DATE_FORM
+from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 
 
@@ -362,7 +363,7 @@ class CursorStateInUtc(StateMigration):
         if utc is None:
             # The cursor would fail on it with an unexplained system error.
             message = (
-                f"The saved state of stream '{self._stream_name}' has {self._cursor_field} = {str(value)[:60]!r}, "
+                f"The saved state of stream '{self._stream_name}' has {self._cursor_field} = {shorten(repr(value))}, "
                 "which is not a timestamp. Reset the stream, or set its state to a timestamp such as 2025-01-01T00:00:00.000Z."
             )
             raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)

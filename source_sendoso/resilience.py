@@ -10,7 +10,9 @@ CDK would otherwise take for success, or wait on for minutes.
 - `bound_token_refresh()`: the CDK waits on the OAuth token endpoint without a timeout,
   retries a failing one for up to 300 s and then fails with an unexplained system error.
   Here an attempt gets 30 s, failures are retried a few times over about a minute at most,
-  then the sync fails as a transient error that names the endpoint.
+  then the sync fails as a transient error that names the endpoint. An answer that refuses
+  the request (a 4xx other than 429) is not retried: it fails as the config error that
+  names the credential its OAuth error code is about (`config_errors.token_endpoint_refusal`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import Erro
 from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_sendoso.config_errors import token_endpoint_refusal
 
 logger = logging.getLogger("airbyte")
 
@@ -216,8 +220,8 @@ def bound_token_refresh(
     """Replaces the token request's retry loop (300 s, then a system error) for this class.
 
     The request itself is the CDK's, unchanged: only how long one attempt may take, how long
-    it is retried, and what the failure says when the endpoint stays down. Applied once; a
-    CDK whose method is not a `backoff` wrapper is left as it is.
+    it is retried, and what the failure says when the endpoint stays down or refuses the
+    credentials. Applied once; a CDK whose method is not a `backoff` wrapper is left as it is.
     """
     current = authenticator_class._make_handled_request
     if getattr(current, "_sendoso_bounded", False):
@@ -256,6 +260,15 @@ def bound_token_refresh(
                 internal_message=f"Token refresh failed after retries: {error!r}",
                 failure_type=FailureType.transient_error,
             ) from error
+        except (requests.exceptions.HTTPError, AirbyteTracedException) as error:
+            # A refusal reaches here as it came, or (for the codes of the CDK's
+            # `refresh_token_error_*`) as the CDK's "refresh token rejected" error around it,
+            # which is what a wrong API secret would be called too. Both are read here only.
+            refused = error if isinstance(error, requests.exceptions.HTTPError) else error.__cause__
+            response = getattr(refused, "response", None)
+            if not isinstance(response, requests.Response):
+                raise
+            raise token_endpoint_refusal(response) from error
 
     make_handled_request._sendoso_bounded = True  # type: ignore[attr-defined]
     authenticator_class._make_handled_request = make_handled_request  # type: ignore[method-assign]

@@ -6,17 +6,18 @@ from typing import Any
 from unittest import TestCase
 
 import backoff
+import pytest
 import requests
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.models import FailureType, Status
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from mock_server.config import REFRESH_TOKEN, ConfigBuilder
-from mock_server.read import control_configs, errors_of_type, read_stream, record_ids
+from mock_server.read import check_connection, control_configs, errors_of_type, read_stream, record_ids
 from mock_server.records import user
 from mock_server.requests import SendosoRequestBuilder, token_request
-from mock_server.responses import error_response, page_response, token_error_response, token_response
+from mock_server.responses import error_response, json_response, page_response, token_error_response, token_response
 from source_sendoso.resilience import bound_token_refresh
 
 
@@ -124,6 +125,78 @@ class RevokedGrantTest(TestCase):
         assert config_errors, f"expected a config_error, got {[e.trace.error for e in output.errors]}"
         message = config_errors[0].message.lower()
         assert "refresh token" in message or "re-authenticate" in message or "reauthenticate" in message
+
+
+API_KEY = "API Key (OAuth client id)"
+API_SECRET = "API Secret (OAuth client secret)"
+REFRESH = "Refresh Token"
+
+# Each answer of the token endpoint: (error, status, description), what the message must say,
+# and what it must not (the credential a user would otherwise go and fix for nothing).
+OAUTH_ERRORS = [
+    ("invalid_client", 401, "Client authentication failed due to unknown client.", [API_KEY, API_SECRET], [REFRESH]),
+    ("unauthorized_client", 401, "The client is not authorized.", [API_KEY, "refresh_token grant"], [REFRESH, API_SECRET]),
+    ("invalid_grant", 400, "The provided authorization grant is invalid.", [REFRESH, "Re-authenticate", "expired"], [API_KEY, API_SECRET]),
+    ("invalid_scope", 400, "The requested scope is invalid, unknown, or malformed.", ["`public` scope", "scope is invalid"], [API_SECRET]),
+    ("insufficient_scope", 403, 'Access to this resource requires scope "public".', ["`public` scope", "requires scope"], [API_SECRET]),
+    ("invalid_request", 400, "Missing required parameter: refresh_token.", [f"lacks the {REFRESH}"], [API_KEY, API_SECRET]),
+    ("invalid_request", 400, "Missing required parameter: client_secret.", [f"lacks the {API_SECRET}"], [REFRESH]),
+    ("invalid_request", 400, "The request is malformed.", ["is malformed", "backend.token_url"], [REFRESH, API_SECRET]),
+    ("unsupported_grant_type", 400, "The grant type is not supported.", ["HTTP 400", "unsupported_grant_type: The grant type is not supported"], [REFRESH]),
+]
+
+
+def _check_message(http_mocker: HttpMocker, answer) -> str:
+    refresh = token_request()
+    http_mocker.post(refresh, answer)
+
+    output = check_connection(ConfigBuilder().build(), expecting_exception=True)
+
+    http_mocker.assert_number_of_calls(refresh, 1)  # a refusal is not retried
+    (status,) = [message.connectionStatus for message in output.connection_status_messages]
+    assert status.status == Status.FAILED
+    return status.message
+
+
+@pytest.mark.parametrize(
+    "error, status, description, says, does_not_say", OAUTH_ERRORS, ids=[f"{e[0]}-{e[2][:24]}" for e in OAUTH_ERRORS]
+)
+def test_given_an_oauth_error_from_the_token_endpoint_when_check_then_failed_naming_the_credential_it_is_about(
+    error: str, status: int, description: str, says, does_not_say
+) -> None:
+    with HttpMocker() as http_mocker:
+        message = _check_message(http_mocker, token_error_response(error, status, description))
+
+    for words in says:
+        assert words in message, message
+    for words in does_not_say:
+        assert words not in message, message
+
+
+class TokenEndpointAnswerWithoutOAuthErrorTest(TestCase):
+    @HttpMocker()
+    def test_given_a_json_answer_without_an_error_code_when_check_then_failed_quoting_status_and_message(self, http_mocker: HttpMocker) -> None:
+        message = _check_message(http_mocker, json_response({"message": "No route matches /oauth/tokn"}, 404))
+
+        assert "HTTP 404" in message and "No route matches /oauth/tokn" in message
+        assert "backend.token_url" in message
+
+    @HttpMocker()
+    def test_given_an_html_page_when_check_then_failed_with_the_status_and_none_of_the_page(self, http_mocker: HttpMocker) -> None:
+        page = "<html><body>" + "<p>Page not found</p>" * 200 + "</body></html>"
+        message = _check_message(http_mocker, HttpResponse(page, 404))
+
+        assert "HTTP 404" in message and "not an OAuth error" in message
+        assert "<html>" not in message
+
+    @HttpMocker()
+    def test_given_a_very_long_description_when_check_then_it_is_quoted_cut_short(self, http_mocker: HttpMocker) -> None:
+        description = "The server says: " + "very " * 400 + "long."
+        message = _check_message(http_mocker, token_error_response("temporarily_unavailable", 400, description))
+
+        assert "The server says: very very" in message and "..." in message
+        assert "long." not in message
+        assert len(message) < 600
 
 
 class _TokenEndpointThatNeverAnswers:

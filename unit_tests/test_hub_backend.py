@@ -120,6 +120,57 @@ class HubBackendTest(TestCase):
         assert error.failure_type == FailureType.config_error
 
 
+def _failed_hub_check(http_mocker: HttpMocker, status: int, message: str) -> str:
+    me = hub_me_request()
+    http_mocker.get(me, hub_error(status, message))
+
+    output = check_connection(HubConfigBuilder().build(), expecting_exception=True)
+
+    http_mocker.assert_number_of_calls(me, 1)  # a refusal is not retried
+    (result,) = [m.connectionStatus for m in output.connection_status_messages]
+    assert result.status == Status.FAILED
+    return result.message
+
+
+class HubRefusedCredentialsTest(TestCase):
+    @HttpMocker()
+    def test_given_the_hub_names_all_three_secrets_when_check_then_each_is_named_with_where_to_find_it(self, http_mocker: HttpMocker) -> None:
+        # Cloud Elements answers any of the three wrong with this one message.
+        message = _failed_hub_check(http_mocker, 401, "Invalid Organization or User secret, or invalid Element token provided.")
+
+        for title in ("User Secret", "Organization Secret", "Element Token"):
+            assert title in message
+        assert "profile menu" in message and "Instances page" in message
+
+    @HttpMocker()
+    def test_given_the_hub_names_the_element_token_only_when_check_then_only_it_is_named(self, http_mocker: HttpMocker) -> None:
+        message = _failed_hub_check(http_mocker, 401, "Invalid Element token provided")
+
+        assert "The hub refused the Element Token" in message and "Instances page" in message
+        assert "User Secret" not in message and "Organization Secret" not in message
+
+    @HttpMocker()
+    def test_given_the_hub_names_the_organization_secret_only_when_check_then_only_it_is_named(self, http_mocker: HttpMocker) -> None:
+        message = _failed_hub_check(http_mocker, 401, "Invalid Organization secret")
+
+        assert "The hub refused the Organization Secret" in message and "profile menu" in message
+        assert "Element Token" not in message and "User Secret" not in message
+
+    @HttpMocker()
+    def test_given_403_when_check_then_failed_naming_the_element_instance_to_reauthenticate(self, http_mocker: HttpMocker) -> None:
+        message = _failed_hub_check(http_mocker, 403, "Access to the resource by the provider is forbidden.")
+
+        assert "Element Token" in message and "Re-authenticate that Sendoso element instance" in message
+        assert "`public`" in message
+
+    @HttpMocker()
+    def test_given_a_very_long_hub_message_when_check_then_it_is_quoted_cut_short(self, http_mocker: HttpMocker) -> None:
+        message = _failed_hub_check(http_mocker, 401, "Unauthorized: " + "details " * 300 + "LAST-WORD")
+
+        assert "Unauthorized: details details" in message and "..." in message
+        assert "LAST-WORD" not in message and len(message) < 1000
+
+
 class HubGenericObjectsTest(TestCase):
     @HttpMocker()
     def test_given_generic_objects_when_discover_then_one_stream_each_with_a_schema_from_metadata(self, http_mocker: HttpMocker) -> None:

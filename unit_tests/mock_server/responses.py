@@ -62,6 +62,8 @@ def products_response(products: List[Mapping[str, Any]], after: Optional[str] = 
     return json_response({"pagination": pagination, "categories": [{"id": 1, "name": "Snacks"}], "products": list(products)})
 
 
-def token_error_response(error: str = "invalid_grant", status: int = 400) -> HttpResponse:
-    """The token endpoint's OAuth error shape."""
-    return json_response({"error": error, "error_description": "The provided authorization grant is invalid, expired, revoked."}, status)
+def token_error_response(
+    error: str = "invalid_grant", status: int = 400, description: str = "The provided authorization grant is invalid, expired, revoked."
+) -> HttpResponse:
+    """The token endpoint's OAuth error shape (RFC 6749 section 5.2)."""
+    return json_response({"error": error, "error_description": description}, status)
