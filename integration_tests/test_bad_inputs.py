@@ -132,6 +132,73 @@ def test_plain_http_is_accepted_on_loopback_only(box: RunningSandbox) -> None:
     assert "backend.base_url" in message
 
 
+# --- credentials: empty, blank or wrong, each named by the title the form shows -----------------
+
+CREDENTIALS = [
+    ("sendoso", "client_id", "API Key (OAuth client id)"),
+    ("sendoso", "client_secret", "API Secret (OAuth client secret)"),
+    ("sendoso", "refresh_token", "Refresh Token"),
+    ("cloud_elements", "user_secret", "User Secret"),
+    ("cloud_elements", "organization_secret", "Organization Secret"),
+    ("cloud_elements", "element_token", "Element Token"),
+]
+# The credential a message about this one must not send the user to. (The hub names all three
+# of its secrets in one message, so none is excluded there.)
+NOT_ABOUT = {"client_id": "Refresh Token", "client_secret": "Refresh Token", "refresh_token": "API Secret"}
+# How each kind of bad value is made from the right one, and what the message says of it. A
+# wrong value reaches the token endpoint or the hub, whose refusal names the field.
+BAD_VALUES: Dict[str, Tuple[Callable[[str], str], str]] = {
+    "empty": (lambda right: "", "is empty (config field 'backend.{field}')"),
+    "blank": (lambda right: "  \t ", "is blank (it holds only whitespace) (config field 'backend.{field}')"),
+    "wrong": (lambda right: "not-the-" + right[::-1], ""),
+}
+CREDENTIAL_CASES = [(backend, field, title, kind) for backend, field, title in CREDENTIALS for kind in BAD_VALUES]
+CREDENTIAL_IDS = [f"{field}-{kind}" for _, field, _, kind in CREDENTIAL_CASES]
+# `read` too where its path differs: a wrong value fails mid-sync, at the token endpoint or the
+# hub; an empty one shows the check before any request guards `read` as well as `check` (a
+# blank one takes the same path as the empty one, and `check` covers it).
+READ_KINDS = ("empty", "wrong")
+READ_CASES = [case for case in CREDENTIAL_CASES if case[3] in READ_KINDS]
+
+
+@pytest.fixture(scope="module")
+def credential_runs(box: RunningSandbox, users_catalog: Dict[str, Any]) -> Dict[Tuple[str, str], ConnectorRun]:
+    """(command, case id) -> the run of `check`, or `read` of `users` (a stream of both backends),
+    with one bad credential."""
+    jobs = [("check", case) for case in CREDENTIAL_CASES] + [("read", case) for case in READ_CASES]
+
+    def run(job: Tuple[str, Tuple[str, str, str, str]]) -> ConnectorRun:
+        command, (backend, field, _, kind) = job
+        config = box.config(backend)
+        right = config["backend"][field]
+        config["backend"][field] = BAD_VALUES[kind][0](right)
+        catalog = users_catalog if command == "read" else None
+        return guarded_run(command, config=config, catalog=catalog, known_secrets=[right, box.info["access_token"]])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return {(command, f"{case[1]}-{case[3]}"): done for (command, case), done in zip(jobs, pool.map(run, jobs))}
+
+
+def _names_the_field(message: str, field: str, title: str, kind: str) -> None:
+    assert title in message, message
+    assert BAD_VALUES[kind][1].format(field=field) in message, message
+    assert field not in NOT_ABOUT or NOT_ABOUT[field] not in message, message
+
+
+@pytest.mark.parametrize("backend, field, title, kind", CREDENTIAL_CASES, ids=CREDENTIAL_IDS)
+def test_a_bad_credential_fails_check_naming_its_field(
+    credential_runs: Dict[Tuple[str, str], ConnectorRun], backend: str, field: str, title: str, kind: str
+) -> None:
+    _names_the_field(_failed_check(credential_runs["check", f"{field}-{kind}"]), field, title, kind)
+
+
+@pytest.mark.parametrize("backend, field, title, kind", READ_CASES, ids=[f"{c[1]}-{c[3]}" for c in READ_CASES])
+def test_a_bad_credential_fails_read_with_a_config_error_naming_its_field(
+    credential_runs: Dict[Tuple[str, str], ConnectorRun], backend: str, field: str, title: str, kind: str
+) -> None:
+    _names_the_field(_config_error(credential_runs["read", f"{field}-{kind}"]), field, title, kind)
+
+
 # --- CEQL filters: every kind of syntax error ---------------------------------------------------
 
 # Every kind the lexer and parser report. End to end, one subprocess each, a kind of each
