@@ -81,7 +81,7 @@ _TOKEN_URL = "https://app.sendoso.com/oauth/token"
 
 def title(name: str) -> str:
     """The form's title of a backend field ("API Secret (OAuth client secret)")."""
-    from source_sendoso.source import SourceSendoso  # the source imports the components that import this
+    from source_sendoso.source import SourceSendoso  # imported here: source.py imports checkpoints.py, which imports this
 
     for branch in SourceSendoso.connection_specification()["properties"]["backend"]["oneOf"]:
         field = branch["properties"].get(name)
