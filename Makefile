@@ -3,14 +3,21 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench lock clean
 
-$(STAMP): pyproject.toml
+# The runtime dependencies are installed from the lock, exactly as the image installs them (every
+# version pinned, every file checked against its hash), so the tests run on the tree the image
+# ships; the development tools come from pyproject.toml's ranges, with the runtime tree held at
+# the lock (pip refuses hashes in a constraints file, hence the copy without them).
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' $(LOCK) > $(VENV)/lock-constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c $(VENV)/lock-constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -23,6 +30,17 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# Rewrites the lock after a change to the runtime dependencies in pyproject.toml. Versions the
+# lock already has are kept where they still fit; `make lock UPGRADE=--upgrade` takes the latest.
+# It needs only uv (a development extra), not `setup`: an old lock may not fit the new ranges.
+$(BIN)/uv:
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$$(grep -o '"uv[<>=~!][^"]*"' pyproject.toml | tr -d '"')"
+
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes $(UPGRADE) \
+		--custom-compile-command 'make lock' --quiet --output-file $(LOCK)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -364,7 +364,8 @@ def test_the_spec_oauth_parameters_are_consistent_with_advanced_auth(spec: Dict[
         if field is None:
             problems.append(f"{section}: {'.'.join(path)} is not a field of the spec's OAuth branch")
             continue
-        credential = section != "oauth_user_input_from_connector_config_specification" and field.get("format") != "date-time"
+        # What the flow writes as a date-time (the token's expiry) is no credential.
+        credential = section != "oauth_user_input_from_connector_config_specification" and prop.get("format") != "date-time"
         if credential and not field.get("airbyte_secret"):
             problems.append(f"{'.'.join(path)} is filled by the OAuth flow but not marked airbyte_secret")
     assert not problems, "\n".join(problems)
