@@ -5,11 +5,14 @@ Each is small and named for what it does; everything else is declared in manifes
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -29,6 +32,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
@@ -39,6 +43,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.ceql.instants import _DATE_FORM
+from source_sendoso.ceql.values import decimal_of
 from source_sendoso.filters import stream_filter
 
 
@@ -202,25 +207,149 @@ def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
 
 
 @dataclass
-class InstantInUtc(RecordTransformation):
-    """Writes one timestamp field in UTC (`...Z`, millisecond precision).
+class CanonicalTypes(DeclarativeTypeTransformer):
+    """Writes every field in the one form its stream's schema declares.
 
-    Sendoso sends offsets (`-07:00`); the same instant written in UTC keeps the cursor,
-    and so the state, comparable and normalised whichever offset a record came with.
+    Sendoso's docs show some fields in two forms: an amount as decimal text in one place and
+    a bare number in another, an id as a number or as text, timestamps with any offset and
+    with or without milliseconds. A destination would make a variant column of each. The
+    declared type is the canonical form, so the schema says it once for both backends:
+
+    - `string`: a bare number becomes its decimal text (`50` -> "50", `578.0` -> "578.0"),
+      digit for digit, so amounts keep their precision; text stays as Sendoso wrote it;
+    - `string` + `format: date-time`: any date form becomes the instant in UTC,
+      `YYYY-MM-DDTHH:MM:SS.mmmZ` (the form of the cursors and the state);
+    - `integer`: integral text or an integral float becomes an int;
+    - `number`: decimal text becomes a number;
+    - `boolean`: "true" / "false" become booleans;
+    - objects and arrays: the same, field by field and item by item.
+
+    A value in none of these forms is left as it came. Each schema is compiled once into a
+    plan; per record, a field already of its canonical type costs one type check.
     """
 
-    field: str = "updated_at"
+    def __post_init__(self) -> None:
+        self._plans: dict[int, tuple[Mapping[str, Any], _Plan]] = {}
 
-    def transform(
-        self,
-        record: dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> None:
-        instant = _instant(record.get(self.field))
+    def transform(self, record: dict[str, Any], schema: Mapping[str, Any]) -> None:
+        compiled = self._plans.get(id(schema))
+        if compiled is None or compiled[0] is not schema:
+            # The CDK hands over the same (cached) schema object for every record of a stream.
+            compiled = self._plans[id(schema)] = (schema, _plan_of(schema.get("properties") or {}))
+        _apply(compiled[1], record)
+
+
+# (field, its canonical Python type or None when the value itself must be looked at, fix)
+_Fix = Callable[[Any], Any]
+_Step = tuple[Optional[type], _Fix]
+_Plan = tuple[tuple[str, Optional[type], _Fix], ...]
+
+
+def _plan_of(properties: Mapping[str, Any]) -> _Plan:
+    steps = ((name, _step_of(subschema)) for name, subschema in properties.items() if isinstance(subschema, Mapping))
+    return tuple((name, *step) for name, step in steps if step is not None)
+
+
+def _step_of(subschema: Mapping[str, Any]) -> Optional[_Step]:
+    declared = subschema.get("type")
+    kinds = [declared] if isinstance(declared, str) else [kind for kind in declared or () if kind != "null"]
+    if len(kinds) != 1:
+        return None  # no type, or a union: no one canonical form to write
+    kind = kinds[0]
+    if kind == "string":
+        return (None, _instant_in_utc) if subschema.get("format") == "date-time" else (str, _decimal_text)
+    if kind == "integer":
+        return int, _integer
+    if kind == "number":
+        return float, _number
+    if kind == "boolean":
+        return bool, _boolean
+    if kind == "object":
+        plan = _plan_of(subschema.get("properties") or {})
+        return (None, partial(_object_in_place, plan)) if plan else None
+    if kind == "array":
+        items = subschema.get("items")
+        item_step = _step_of(items) if isinstance(items, Mapping) else None
+        return (None, partial(_items_in_place, item_step)) if item_step is not None else None
+    return None
+
+
+def _apply(plan: _Plan, record: MutableMapping[str, Any]) -> None:
+    for name, canonical, fix in plan:
+        value = record.get(name)
+        if value is not None and type(value) is not canonical:
+            fixed = fix(value)
+            if fixed is not value:
+                record[name] = fixed
+
+
+def _object_in_place(plan: _Plan, value: Any) -> Any:
+    if type(value) is dict:
+        _apply(plan, value)
+    return value
+
+
+def _items_in_place(step: _Step, value: Any) -> Any:
+    if type(value) is list:
+        canonical, fix = step
+        for index, item in enumerate(value):
+            if item is not None and type(item) is not canonical:
+                fixed = fix(item)
+                if fixed is not item:
+                    value[index] = fixed
+    return value
+
+
+def _instant_in_utc(value: Any) -> Any:
+    if type(value) is str:
+        if len(value) == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
+            return value  # already the canonical form (cursors, derived `updated_at`)
+        instant = _instant(value)
         if instant is not None:
-            record[self.field] = _utc_text(instant)
+            return _utc_text(instant)
+    return value
+
+
+def _decimal_text(value: Any) -> Any:
+    """A bare JSON number as decimal text: the shortest text that reads back as the same
+    number (what the JSON carried, for up to 15 significant digits), never an exponent."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):
+        text = repr(value)
+        return format(Decimal(text), "f") if "e" in text else text
+    return value
+
+
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,4000}")
+
+
+def _integer(value: Any) -> Any:
+    kind = type(value)
+    if kind is str and _INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _number(value: Any) -> Any:
+    if type(value) is str:
+        number = decimal_of(value)
+        if number is not None:
+            return number
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if type(value) is str:
+        lowered = value.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return value
 
 
 def _instant_ms(value: Any) -> Optional[int]:
