@@ -10,7 +10,7 @@ import re
 import sys
 import time
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional
@@ -183,19 +183,22 @@ class SendUpdatedAt(RecordTransformation):
         texts = [created] + [update.get("occurred_at") for update in record.get("status_updates") or ()]
         # Runs on every send. A send's timestamps are written alike (Sendoso's own form, one
         # offset): then text order is time order and only the latest is read as an instant.
-        latest = _latest_of_one_shape(texts)
-        if latest is None:
+        latest_text = _latest_of_one_shape(texts)
+        in_utc = _in_utc_or_none(latest_text) if latest_text is not None else None
+        if in_utc is None:
             # Mixed forms or offsets: every one is read as an aware datetime and compared.
+            latest = None
             for text in texts:
                 moment = _instant(text)
                 if moment is not None and (latest is None or moment > latest):
                     latest = moment
-        record["updated_at"] = _utc_text(latest) if latest is not None else None
+            in_utc = _utc_text(latest) if latest is not None else None
+        record["updated_at"] = in_utc
 
 
-def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
-    """The latest instant, when every timestamp has one length, one date-time separator and
-    one offset; None when they do not, or the latest text is not a timestamp."""
+def _latest_of_one_shape(texts: list[Any]) -> Optional[str]:
+    """The latest timestamp, when every one has one length, one date-time separator and one
+    offset (then text order is time order); None when they do not."""
     strings = [text for text in texts if type(text) is str]
     if not strings:
         return None
@@ -203,7 +206,7 @@ def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
     shape = (len(first), first[10:11], first[-6:])
     if any((len(text), text[10:11], text[-6:]) != shape for text in strings):
         return None
-    return _instant(max(strings))
+    return max(strings)
 
 
 @dataclass
@@ -301,13 +304,89 @@ def _items_in_place(step: _Step, value: Any) -> Any:
 
 
 def _instant_in_utc(value: Any) -> Any:
-    if type(value) is str:
-        if len(value) == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
-            return value  # already the canonical form (cursors, derived `updated_at`)
-        instant = _instant(value)
-        if instant is not None:
-            return _utc_text(instant)
-    return value
+    """The instant of a timestamp in UTC, `YYYY-MM-DDTHH:MM:SS.mmmZ`; else the value as it came.
+
+    Every timestamp of every record comes here. Sendoso's own forms,
+    `2022-09-12T12:08:27-07:00` and `2020-05-01T13:53:05.000-07:00`, are converted by
+    arithmetic on the text (the same answer as parsing it, property-tested); any other
+    form goes through `_instant`.
+    """
+    if type(value) is not str:
+        return value
+    length = len(value)
+    if length == 25 or length == 29:
+        minute_of_day = _MINUTE_OF_DAY.get(value[10:16])
+        offset = _OFFSETS.get(value[-6:])
+        if (
+            minute_of_day is not None
+            and offset is not None
+            and value[16:19] in _SECONDS
+            and (length == 25 or value[19:23] in _MILLISECONDS)
+        ):
+            day_shift, minute_of_day = divmod(minute_of_day + offset, 1440)
+            days = _DAYS.get(value[:10]) or _days_around(value[:10])
+            day = days[day_shift + 1]
+            if day:
+                clock = _CLOCK[minute_of_day]
+                return f"{day}T{clock}{value[16:23]}Z" if length == 29 else f"{day}T{clock}{value[16:19]}.000Z"
+    elif length == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
+        return value  # already the canonical form (cursors, derived `updated_at`)
+    return _utc_text_of(value) or value
+
+
+def _in_utc_or_none(text: str) -> Optional[str]:
+    """`_utc_text_of`, by the fast path where there is one."""
+    in_utc = _instant_in_utc(text)
+    return in_utc if in_utc is not text else _utc_text_of(text)
+
+
+def _utc_text_of(text: str) -> Optional[str]:
+    """`_utc_text(_instant(text))`: the instant of a timestamp in UTC, else None."""
+    instant = _instant(text)
+    if instant is None:
+        return None
+    try:
+        return _utc_text(instant)
+    except OverflowError:  # within hours of year 1 or 9999: no UTC day to write it on
+        return None
+
+
+# The parts of Sendoso's forms, each mapped to what the arithmetic needs: `T13:53` -> 833
+# (minute of the day), `-07:00` -> +420 (minutes to add for UTC); seconds and milliseconds
+# are the same in UTC. `_CLOCK[833]` is `13:53`. An offset is less than a day, so the UTC
+# day is the day before, the same or the day after: `_DAYS` holds the three, "" for none.
+_CLOCK = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
+_MINUTE_OF_DAY = {f"T{clock}": minute for minute, clock in enumerate(_CLOCK)}
+_SECONDS = frozenset(f":{second:02d}" for second in range(60))
+_MILLISECONDS = frozenset(f".{millisecond:03d}" for millisecond in range(1000))
+_OFFSETS = {
+    f"{sign}{clock}": (-1 if sign == "+" else 1) * minutes for minutes, clock in enumerate(_CLOCK) for sign in "+-"
+}
+_DAYS: dict[str, tuple[str, str, str]] = {}
+_DAYS_KEPT = 100_000
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _days_around(text: str) -> tuple[str, str, str]:
+    """The day before `text` (YYYY-MM-DD), itself and the day after; "" where there is none."""
+    try:
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
+    except ValueError:
+        day = None
+    around = ("", "", "")
+    if day is not None:
+        around = tuple(_shifted(day, shift) for shift in (-1, 0, 1))  # type: ignore[assignment]
+    if len(_DAYS) >= _DAYS_KEPT:
+        _DAYS.clear()
+    _DAYS[text] = around
+    return around
+
+
+def _shifted(day: date, shift: int) -> str:
+    try:
+        return (day + timedelta(days=shift)).isoformat()
+    except OverflowError:
+        return ""
 
 
 def _decimal_text(value: Any) -> Any:
