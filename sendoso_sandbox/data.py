@@ -273,31 +273,29 @@ class Generator:
             updated = _pick_time(rng, created, SENDS_END_MS)
             monthly = rng.choice((5000, 10000, 25000, 50000))
             offset = rng.choice(OFFSETS_MINUTES)
-            one_time = rng.choice(("0.0", "0.0", "500.0", "1500.0"))
-            self.groups.append(
-                {
-                    "id": 201 + g,
-                    # A number in the docs' example (and what the store adds to on a mutation).
-                    "budget": float(rng.choice((1000, 2500, 5000, 7500, 10000))),
-                    "created_at": format_sendoso(created, offset),
-                    "monthly_budget": str(monthly),
-                    "name": name,
-                    "one_time_budget": one_time,
-                    "rollover": rng.random() < 0.5,
-                    "team_id": TEAM_ID,
-                    "updated_at": format_sendoso(updated, offset),
-                    "_created_ms": created,
-                    "_updated_ms": updated,
-                    "_offset": offset,
-                    # The docs' example: `"id": 1234`, `"monthly_budget": "50000"`, `"one_time_budget": 0`;
-                    # their field list: id a string, one_time_budget an integer.
-                    "_forms": {
-                        "id": forms.id("id", 201 + g),
-                        "monthly_budget": forms.text_first("monthly_budget", str(monthly)),
-                        "one_time_budget": forms.number_first("one_time_budget", one_time),
-                    },
-                }
-            )
+            group = {
+                "id": 201 + g,
+                # A number in the docs' example (and what the store adds to on a mutation).
+                "budget": float(rng.choice((1000, 2500, 5000, 7500, 10000))),
+                "created_at": format_sendoso(created, offset),
+                "monthly_budget": str(monthly),
+                "name": name,
+                "one_time_budget": rng.choice(("0.0", "0.0", "500.0", "1500.0")),
+                "rollover": rng.random() < 0.5,
+                "team_id": TEAM_ID,
+                "updated_at": format_sendoso(updated, offset),
+                "_created_ms": created,
+                "_updated_ms": updated,
+                "_offset": offset,
+            }
+            # The docs' example: `"id": 1234`, `"monthly_budget": "50000"`, `"one_time_budget": 0`;
+            # their field list: id a string, one_time_budget an integer.
+            group["_forms"] = {
+                "id": forms.id("id", group["id"]),
+                "monthly_budget": forms.text_first("monthly_budget", group["monthly_budget"]),
+                "one_time_budget": forms.number_first("one_time_budget", group["one_time_budget"]),
+            }
+            self.groups.append(group)
         seen_emails: set[str] = set()
         for u in range(s.users):
             first = rng.choice(FIRST_NAMES)
