@@ -28,7 +28,9 @@ from .common import BIN, log, read_command, sandbox, scan_sink, sends_catalog, s
 # (bucket, pattern on a frame "function (path:line)"), tried innermost frame first.
 RULES: list[tuple[str, str]] = [
     ("our: CEQL filter", r"source_sendoso/ceql/evaluate\.py|CeqlRecordFilter"),
-    ("our: derived updated_at", r"SendUpdatedAt|InstantInUtc|_latest_instant|_format_utc"),
+    ("our: derived updated_at", r"SendUpdatedAt|_latest_of_one_shape|_in_utc_or_none"),
+    ("our: canonical field types", r"^(CanonicalTypes|_apply|_items_in_place|_object_in_place|_instant_in_utc|_days_around|"
+                                   r"_decimal_text|_integer|_number|_boolean)\b.*source_sendoso/components\.py"),
     ("our: page guard + paging", r"ResponseGuard|SendosoPageIncrement|PageIncrement\.next_page_token"),
     ("records out of the page (extractor, dpath)", r"dpath/|SendosoPageExtractor|DpathExtractor|_emit_estimate"),
     ("JSON decode of pages", r"composite_raw_decoder|json_decoder|orjson|json/decoder"),

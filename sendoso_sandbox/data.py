@@ -5,6 +5,12 @@ seeded with strings (hashed with SHA-512 by the stdlib, so stable across runs
 and machines) and from FIXED anchor dates, never the clock, so the same seed and
 scale give byte-identical documents.
 
+Sendoso's docs write some fields in two forms: amounts as decimal text (``"50000"``,
+``"578.0"``) and as bare numbers (``50``, ``0``, prices typed ``number``), ids as numbers
+in the examples and as text in the field lists, timestamps with milliseconds (groups,
+touches) and without (sends). The generator sends both forms of those fields, mixed across
+records, so a client must cope with either (see ``_Forms``).
+
 Rows are produced as tuples in the store's column order::
 
     (id, pos, parent_id, created_ms, updated_ms, updated_at, doc)
@@ -25,7 +31,7 @@ from typing import Iterator
 from .resources import SEND_TYPES
 from .timefmt import OFFSETS_MINUTES, format_date, format_offset, format_sendoso
 
-GENERATOR_VERSION = 1  # bump when the output changes, so cached --db files regenerate
+GENERATOR_VERSION = 2  # bump when the output changes, so cached --db files regenerate
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 dumps = _ENCODER.encode
@@ -189,6 +195,48 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+class _Forms:
+    """Which of the two documented forms a field takes. They alternate from one record to the
+    next, so that even the smallest account (two groups) shows both; the first record takes
+    the form of the docs' example."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def _alternate(self, field: str) -> bool:
+        count = self._seen[field] = self._seen.get(field, -1) + 1
+        return count % 2 == 1
+
+    def text_first(self, field: str, text: str):
+        """Decimal text as written (``"50000"``), then the bare number."""
+        return _bare_number(text) if self._alternate(field) else text
+
+    def number_first(self, field: str, text: str):
+        """The bare number (``0``), then decimal text as written (``"0.0"``)."""
+        return text if self._alternate(field) else _bare_number(text)
+
+    def id(self, field: str, value: int):
+        """The integer id, then its decimal text."""
+        return str(value) if self._alternate(field) else value
+
+
+def _bare_number(text: str):
+    return float(text) if "." in text else int(text)
+
+
+def _product_image(path: str) -> dict:
+    return {
+        "url": f"https://assets.sendoso.example/{path}",
+        "cdn_main": {"url": f"https://cdn.sendoso.example/main/{path}"},
+        "cdn_thumbnail": {"url": f"https://cdn.sendoso.example/thumbnail/{path}"},
+    }
+
+
+def _midnight(ms: int, offset_minutes: int) -> str:
+    """The start of the local day of ``ms``, as Sendoso writes a touch's start and end dates."""
+    return f"{format_date(ms, offset_minutes)}T00:00:00.000{format_offset(offset_minutes)}"
+
+
 def _slug(text: str) -> str:
     table = str.maketrans("áéíóúüöçñëèàšćåøæ", "aeiouuocneeascaoa")
     return "".join(ch for ch in text.lower().translate(table) if ch.isalnum())
@@ -216,6 +264,7 @@ class Generator:
     # ---- people and groups ------------------------------------------------
     def _build_people(self) -> None:
         rng = _rng(self.seed, "people")
+        forms = _Forms()
         s = self.sizes
         for g in range(s.groups):
             base = GROUP_NAMES[g % len(GROUP_NAMES)]
@@ -224,22 +273,29 @@ class Generator:
             updated = _pick_time(rng, created, SENDS_END_MS)
             monthly = rng.choice((5000, 10000, 25000, 50000))
             offset = rng.choice(OFFSETS_MINUTES)
-            self.groups.append(
-                {
-                    "id": 201 + g,
-                    "budget": float(rng.choice((1000, 2500, 5000, 7500, 10000))),
-                    "created_at": format_sendoso(created, offset),
-                    "monthly_budget": str(monthly),
-                    "name": name,
-                    "one_time_budget": rng.choice(("0.0", "0.0", "500.0", "1500.0")),
-                    "rollover": rng.random() < 0.5,
-                    "team_id": TEAM_ID,
-                    "updated_at": format_sendoso(updated, offset),
-                    "_created_ms": created,
-                    "_updated_ms": updated,
-                    "_offset": offset,
-                }
-            )
+            group = {
+                "id": 201 + g,
+                # A number in the docs' example (and what the store adds to on a mutation).
+                "budget": float(rng.choice((1000, 2500, 5000, 7500, 10000))),
+                "created_at": format_sendoso(created, offset),
+                "monthly_budget": str(monthly),
+                "name": name,
+                "one_time_budget": rng.choice(("0.0", "0.0", "500.0", "1500.0")),
+                "rollover": rng.random() < 0.5,
+                "team_id": TEAM_ID,
+                "updated_at": format_sendoso(updated, offset),
+                "_created_ms": created,
+                "_updated_ms": updated,
+                "_offset": offset,
+            }
+            # The docs' example: `"id": 1234`, `"monthly_budget": "50000"`, `"one_time_budget": 0`;
+            # their field list: id a string, one_time_budget an integer.
+            group["_forms"] = {
+                "id": forms.id("id", group["id"]),
+                "monthly_budget": forms.text_first("monthly_budget", group["monthly_budget"]),
+                "one_time_budget": forms.number_first("one_time_budget", group["one_time_budget"]),
+            }
+            self.groups.append(group)
         seen_emails: set[str] = set()
         for u in range(s.users):
             first = rng.choice(FIRST_NAMES)
@@ -263,7 +319,9 @@ class Generator:
         self._group_by_id = {g["id"]: g for g in self.groups}
 
     def _public_group(self, group: dict) -> dict:
-        return {k: v for k, v in group.items() if not k.startswith("_")}
+        doc = {k: v for k, v in group.items() if not k.startswith("_")}
+        doc.update(group["_forms"])
+        return doc
 
     def me_rows(self) -> list[tuple]:
         admin = self.users[0]
@@ -308,6 +366,7 @@ class Generator:
     # ---- touches ------------------------------------------------------------
     def _build_touches(self) -> None:
         rng = _rng(self.seed, "touches")
+        forms = _Forms()
         s = self.sizes
         total = s.touches + s.inactive_touches
         inactive = set(rng.sample(range(total), s.inactive_touches))
@@ -326,14 +385,15 @@ class Generator:
             doc = {
                 "id": 3001 + t,
                 "name": f"{rng.choice(QUARTERS)} {year} {theme}",
-                "start_date": format_date(start, offset),
-                "end_date": format_date(end, offset) if end is not None else None,
+                # Start and end days as the docs show them: the account's midnight, in its offset.
+                "start_date": _midnight(start, offset),
+                "end_date": _midnight(end, offset) if end is not None else None,
                 "description": f"{theme} for {rng.choice(('prospects', 'customers', 'new hires', 'event attendees', 'champions'))}",
                 "created_at": format_sendoso(created, offset),
                 "user_id": creator["id"],
                 "gift_id": 5001 + rng.randrange(s.gifts),
-                "starting_egift_price": f"{low}.0",
-                "ending_egift_price": f"{high}.0",
+                "starting_egift_price": None,
+                "ending_egift_price": None,
                 "status": "Inactive" if t in inactive else "Active",
                 "is_default_price": rng.random() < 0.3,
                 "delivery_type": delivery,
@@ -341,7 +401,14 @@ class Generator:
                 "ship_to_countries": countries,
                 "currency": currency,
             }
-            self.touches.append({"doc": doc, "created_ms": created, "group_id": creator["team_group_id"]})
+            if delivery == "email" and not doc["is_default_price"]:
+                # Only an eGift touch with a range of amounts has prices; the docs type them
+                # as numbers, other Sendoso amounts are decimal text.
+                doc["starting_egift_price"] = forms.number_first("starting_egift_price", f"{low}.0")
+                doc["ending_egift_price"] = forms.number_first("ending_egift_price", f"{high}.0")
+            self.touches.append(
+                {"doc": doc, "created_ms": created, "group_id": creator["team_group_id"], "low": low, "high": high}
+            )
 
     def touch_rows(self) -> list[tuple]:
         rows = []
@@ -382,8 +449,7 @@ class Generator:
         touch_refs = []
         for t in self.touches:
             doc = t["doc"]
-            low = int(float(doc["starting_egift_price"]) * 100)
-            high = int(float(doc["ending_egift_price"]) * 100)
+            low, high = t["low"] * 100, t["high"] * 100
             touch_json = dumps({"id": doc["id"], "name": doc["name"]})
             touch_refs.append((touch_json, doc["delivery_type"] == "email", dumps(doc["currency"]), low, high))
         people = [
@@ -428,16 +494,26 @@ class Generator:
                 sent_via = '"email"' if r() < 0.25 else '"address"'
                 cost = 1500 + int(r() * 13500)
             k = int(r() * (min(5, len(flow)) + 1))
+            # The docs show sends' times in whole seconds without a fraction (12:08:27-07:00),
+            # other resources' with milliseconds: a send created on a whole second is written
+            # that way throughout, the others with milliseconds.
+            whole = t_ms == 0
             at = created_ms
             updates = []
             occurred = ""
             for step in range(k):
-                at += (600 + int(r() * 431_400)) * 1000 + int(r() * 1000)
+                seconds = 600 + int(r() * 431_400)
+                millis = int(r() * 1000)
+                at += seconds * 1000 + (0 if whole else millis)
                 occurred = fmt(at, offset)
+                if whole:
+                    occurred = occurred[:19] + occurred[23:]
                 updates.append('{"status":%s,"occurred_at":"%s"}' % (flow[step], occurred))
             person_name, person_email = people[int(r() * n_people)]
             company_json, company_domain = companies[int(r() * n_companies)]
             created_at = fmt(created_ms, offset)
+            if whole:
+                created_at = created_at[:19] + created_at[23:]
             doc = (
                 '{"id":%d,"send_gid":"%s","type":%s,"subtype":%s,"currency":%s,"current_total_cost":"%d.%02d",'
                 '"status":%s,"created_at":"%s","touch":%s,"recipient":{"name":%s,"email":"%s%s,"company_name":%s},'
@@ -482,21 +558,23 @@ class Generator:
             variants = []
             for _ in range(rng.randrange(1, 4)):
                 variant_id += 1
+                # The marketplace documents its ids and prices as text, and each image with
+                # its CDN copies.
                 variants.append(
                     {
-                        "id": variant_id,
+                        "id": str(variant_id),
                         "estimated_total_price": {
                             "currency": "USD",
                             "price_per_unit": _money(rng.randrange(900, 15000)),
                         },
                         "images": [
-                            f"https://assets.sendoso.example/marketplace/{pid}/{variant_id}-{n}.jpg"
+                            _product_image(f"marketplace/{pid}/{variant_id}-{n}.jpg")
                             for n in range(rng.randrange(1, 4))
                         ],
                     }
                 )
             name = f"{rng.choice(adjectives)} {rng.choice(nouns)}"
-            doc = {"id": pid, "name": name, "description": f"{name}, shipped in branded packaging.", "variants": variants}
+            doc = {"id": str(pid), "name": name, "description": f"{name}, shipped in branded packaging.", "variants": variants}
             rows.append((pid, p, None, None, None, None, dumps(doc)))
         return rows
 

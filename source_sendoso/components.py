@@ -5,11 +5,14 @@ Each is small and named for what it does; everything else is declared in manifes
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -29,6 +32,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
@@ -39,6 +43,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.ceql.instants import _DATE_FORM
+from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 
@@ -179,19 +184,22 @@ class SendUpdatedAt(RecordTransformation):
         texts = [created] + [update.get("occurred_at") for update in record.get("status_updates") or ()]
         # Runs on every send. A send's timestamps are written alike (Sendoso's own form, one
         # offset): then text order is time order and only the latest is read as an instant.
-        latest = _latest_of_one_shape(texts)
-        if latest is None:
+        latest_text = _latest_of_one_shape(texts)
+        in_utc = _in_utc_or_none(latest_text) if latest_text is not None else None
+        if in_utc is None:
             # Mixed forms or offsets: every one is read as an aware datetime and compared.
+            latest = None
             for text in texts:
                 moment = _instant(text)
                 if moment is not None and (latest is None or moment > latest):
                     latest = moment
-        record["updated_at"] = _utc_text(latest) if latest is not None else None
+            in_utc = _utc_text(latest) if latest is not None else None
+        record["updated_at"] = in_utc
 
 
-def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
-    """The latest instant, when every timestamp has one length, one date-time separator and
-    one offset; None when they do not, or the latest text is not a timestamp."""
+def _latest_of_one_shape(texts: list[Any]) -> Optional[str]:
+    """The latest timestamp, when every one has one length, one date-time separator and one
+    offset (then text order is time order); None when they do not."""
     strings = [text for text in texts if type(text) is str]
     if not strings:
         return None
@@ -199,29 +207,229 @@ def _latest_of_one_shape(texts: list[Any]) -> Optional[datetime]:
     shape = (len(first), first[10:11], first[-6:])
     if any((len(text), text[10:11], text[-6:]) != shape for text in strings):
         return None
-    return _instant(max(strings))
+    return max(strings)
 
 
 @dataclass
-class InstantInUtc(RecordTransformation):
-    """Writes one timestamp field in UTC (`...Z`, millisecond precision).
+class CanonicalTypes(DeclarativeTypeTransformer):
+    """Writes every field in the one form its stream's schema declares.
 
-    Sendoso sends offsets (`-07:00`); the same instant written in UTC keeps the cursor,
-    and so the state, comparable and normalised whichever offset a record came with.
+    Sendoso's docs show some fields in two forms: an amount as decimal text in one place and
+    a bare number in another, an id as a number or as text, timestamps with any offset and
+    with or without milliseconds. A destination would make a variant column of each. The
+    declared type is the canonical form, so the schema says it once for both backends:
+
+    - `string`: a bare number becomes its decimal text (`50` -> "50", `578.0` -> "578.0"),
+      digit for digit, so amounts keep their precision; text stays as Sendoso wrote it;
+    - `string` + `format: date-time`: any date form becomes the instant in UTC,
+      `YYYY-MM-DDTHH:MM:SS.mmmZ` (the form of the cursors and the state);
+    - `integer`: integral text or an integral float becomes an int;
+    - `number`: decimal text becomes a number;
+    - `boolean`: "true" / "false" become booleans;
+    - objects and arrays: the same, field by field and item by item.
+
+    A value in none of these forms is left as it came. Each schema is compiled once into a
+    plan; per record, a field already of its canonical type costs one type check.
     """
 
-    field: str = "updated_at"
+    def __post_init__(self) -> None:
+        self._plans: dict[int, tuple[Mapping[str, Any], _Plan]] = {}
 
-    def transform(
-        self,
-        record: dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> None:
-        instant = _instant(record.get(self.field))
-        if instant is not None:
-            record[self.field] = _utc_text(instant)
+    def transform(self, record: dict[str, Any], schema: Mapping[str, Any]) -> None:
+        compiled = self._plans.get(id(schema))
+        if compiled is None or compiled[0] is not schema:
+            # The CDK hands over the same (cached) schema object for every record of a stream.
+            compiled = self._plans[id(schema)] = (schema, _plan_of(schema.get("properties") or {}))
+        _apply(compiled[1], record)
+
+
+# (field, its canonical Python type or None when the value itself must be looked at, fix)
+_Fix = Callable[[Any], Any]
+_Step = tuple[Optional[type], _Fix]
+_Plan = tuple[tuple[str, Optional[type], _Fix], ...]
+
+
+def _plan_of(properties: Mapping[str, Any]) -> _Plan:
+    steps = ((name, _step_of(subschema)) for name, subschema in properties.items() if isinstance(subschema, Mapping))
+    return tuple((name, *step) for name, step in steps if step is not None)
+
+
+def _step_of(subschema: Mapping[str, Any]) -> Optional[_Step]:
+    declared = subschema.get("type")
+    kinds = [declared] if isinstance(declared, str) else [kind for kind in declared or () if kind != "null"]
+    if len(kinds) != 1:
+        return None  # no type, or a union: no one canonical form to write
+    kind = kinds[0]
+    if kind == "string":
+        return (None, _instant_in_utc) if subschema.get("format") == "date-time" else (str, _decimal_text)
+    if kind == "integer":
+        return int, _integer
+    if kind == "number":
+        return float, _number
+    if kind == "boolean":
+        return bool, _boolean
+    if kind == "object":
+        plan = _plan_of(subschema.get("properties") or {})
+        return (None, partial(_object_in_place, plan)) if plan else None
+    if kind == "array":
+        items = subschema.get("items")
+        item_step = _step_of(items) if isinstance(items, Mapping) else None
+        return (None, partial(_items_in_place, item_step)) if item_step is not None else None
+    return None
+
+
+def _apply(plan: _Plan, record: MutableMapping[str, Any]) -> None:
+    for name, canonical, fix in plan:
+        value = record.get(name)
+        if value is not None and type(value) is not canonical:
+            fixed = fix(value)
+            if fixed is not value:
+                record[name] = fixed
+
+
+def _object_in_place(plan: _Plan, value: Any) -> Any:
+    if type(value) is dict:
+        _apply(plan, value)
+    return value
+
+
+def _items_in_place(step: _Step, value: Any) -> Any:
+    if type(value) is list:
+        canonical, fix = step
+        for index, item in enumerate(value):
+            if item is not None and type(item) is not canonical:
+                fixed = fix(item)
+                if fixed is not item:
+                    value[index] = fixed
+    return value
+
+
+def _instant_in_utc(value: Any) -> Any:
+    """The instant of a timestamp in UTC, `YYYY-MM-DDTHH:MM:SS.mmmZ`; else the value as it came.
+
+    Every timestamp of every record comes here. Sendoso's own forms,
+    `2022-09-12T12:08:27-07:00` and `2020-05-01T13:53:05.000-07:00`, are converted by
+    arithmetic on the text (the same answer as parsing it, property-tested); any other
+    form goes through `_instant`.
+    """
+    if type(value) is not str:
+        return value
+    length = len(value)
+    if length == 25 or length == 29:
+        minute_of_day = _MINUTE_OF_DAY.get(value[10:16])
+        offset = _OFFSETS.get(value[-6:])
+        if (
+            minute_of_day is not None
+            and offset is not None
+            and value[16:19] in _SECONDS
+            and (length == 25 or value[19:23] in _MILLISECONDS)
+        ):
+            day_shift, minute_of_day = divmod(minute_of_day + offset, 1440)
+            days = _DAYS.get(value[:10]) or _days_around(value[:10])
+            day = days[day_shift + 1]
+            if day:
+                clock = _CLOCK[minute_of_day]
+                return f"{day}T{clock}{value[16:23]}Z" if length == 29 else f"{day}T{clock}{value[16:19]}.000Z"
+    elif length == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
+        return value  # already the canonical form (cursors, derived `updated_at`)
+    return _utc_text_of(value) or value
+
+
+def _in_utc_or_none(text: str) -> Optional[str]:
+    """`_utc_text_of`, by the fast path where there is one."""
+    in_utc = _instant_in_utc(text)
+    return in_utc if in_utc is not text else _utc_text_of(text)
+
+
+def _utc_text_of(text: str) -> Optional[str]:
+    """`_utc_text(_instant(text))`: the instant of a timestamp in UTC, else None."""
+    instant = _instant(text)
+    if instant is None:
+        return None
+    try:
+        return _utc_text(instant)
+    except OverflowError:  # within hours of year 1 or 9999: no UTC day to write it on
+        return None
+
+
+# The parts of Sendoso's forms, each mapped to what the arithmetic needs: `T13:53` -> 833
+# (minute of the day), `-07:00` -> +420 (minutes to add for UTC); seconds and milliseconds
+# are the same in UTC. `_CLOCK[833]` is `13:53`. An offset is less than a day, so the UTC
+# day is the day before, the same or the day after: `_DAYS` holds the three, "" for none.
+_CLOCK = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
+_MINUTE_OF_DAY = {f"T{clock}": minute for minute, clock in enumerate(_CLOCK)}
+_SECONDS = frozenset(f":{second:02d}" for second in range(60))
+_MILLISECONDS = frozenset(f".{millisecond:03d}" for millisecond in range(1000))
+_OFFSETS = {
+    f"{sign}{clock}": (-1 if sign == "+" else 1) * minutes for minutes, clock in enumerate(_CLOCK) for sign in "+-"
+}
+_DAYS: dict[str, tuple[str, str, str]] = {}
+_DAYS_KEPT = 100_000
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _days_around(text: str) -> tuple[str, str, str]:
+    """The day before `text` (YYYY-MM-DD), itself and the day after; "" where there is none."""
+    try:
+        day = date.fromisoformat(text) if _DAY.fullmatch(text) else None
+    except ValueError:
+        day = None
+    around = ("", "", "")
+    if day is not None:
+        around = tuple(_shifted(day, shift) for shift in (-1, 0, 1))  # type: ignore[assignment]
+    if len(_DAYS) >= _DAYS_KEPT:
+        _DAYS.clear()
+    _DAYS[text] = around
+    return around
+
+
+def _shifted(day: date, shift: int) -> str:
+    try:
+        return (day + timedelta(days=shift)).isoformat()
+    except OverflowError:
+        return ""
+
+
+def _decimal_text(value: Any) -> Any:
+    """A bare JSON number as decimal text: the shortest text that reads back as the same
+    number (what the JSON carried, for up to 15 significant digits), never an exponent."""
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):
+        text = repr(value)
+        return format(Decimal(text), "f") if "e" in text else text
+    return value
+
+
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,4000}")
+
+
+def _integer(value: Any) -> Any:
+    kind = type(value)
+    if kind is str and _INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def _number(value: Any) -> Any:
+    if type(value) is str:
+        number = decimal_of(value)
+        if number is not None:
+            return number
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if type(value) is str:
+        lowered = value.lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return value
 
 
 def _instant_ms(value: Any) -> Optional[int]:

@@ -2,7 +2,8 @@
 
 - `SendosoPageExtractor` looks plain keys up instead of letting `dpath.get` walk the page;
 - `SendUpdatedAt` compares instants as datetimes instead of epoch milliseconds, and timestamps
-  written alike as text.
+  written alike as text;
+- `CanonicalTypes` writes Sendoso's own timestamp forms in UTC by arithmetic on the text.
 (benchmarks/ measures what they are worth; here only that they change nothing.)
 """
 
@@ -133,3 +134,43 @@ def test_derived_updated_at_of_timestamps_written_alike_is_the_millisecond_readi
     expected = _reference_updated_at(record)
     SendUpdatedAt().transform(record)
     assert record["updated_at"] == expected
+
+
+# -- timestamps in UTC ----------------------------------------------------------------------------
+
+_sendoso_forms = st.builds(
+    # Sendoso's own forms, at any offset, and the same texts with one character off.
+    lambda moment, whole, off, typo: _with_typo(moment.strftime("%Y-%m-%dT%H:%M:%S") + ("" if whole else moment.strftime(".%f")[:4]) + off, typo),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    st.booleans(),
+    st.builds(lambda sign, h, m: f"{sign}{h}:{m}", st.sampled_from("+-"), _digits(2), _digits(2)),
+    st.none() | st.tuples(st.integers(0, 28), st.sampled_from(["x", "9", " ", ":", "٣"])),
+)
+
+
+def _with_typo(text: str, typo: Any) -> str:
+    if typo is None:
+        return text
+    at, character = typo
+    return text[:at] + character + text[at + 1 :]
+
+
+def _reference_in_utc(text: str) -> str:
+    """The millisecond reading of `_reference_updated_at`, or the text as it came."""
+    epoch_ms = components._instant_ms(text)
+    if epoch_ms is None:
+        return text
+    try:
+        utc = components._EPOCH + timedelta(milliseconds=epoch_ms)
+    except OverflowError:
+        return text
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_sendoso_forms | _timestamps.filter(lambda value: isinstance(value, str)))
+@example(text="2024-12-31T23:30:00-07:00")  # the next day in UTC
+@example(text="2024-03-01T01:00:00.000+05:30")  # the day before, half an hour off
+@example(text="2024-02-30T10:00:00-07:00")  # no such day
+def test_a_timestamp_in_utc_is_the_millisecond_reading(text: str) -> None:
+    assert components._instant_in_utc(text) == _reference_in_utc(text)

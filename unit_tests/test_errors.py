@@ -42,7 +42,7 @@ class RetryTest(TestCase):
         output = read_stream("marketplace_products", ConfigBuilder().build())
 
         http_mocker.assert_number_of_calls(products, 2)
-        assert record_ids(output) == [1]
+        assert record_ids(output) == ["1"]
 
     @HttpMocker()
     def test_given_500_then_success_when_read_then_retried_and_records_returned(self, http_mocker: HttpMocker) -> None:

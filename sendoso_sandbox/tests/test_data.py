@@ -13,8 +13,20 @@ from sendoso_sandbox.resources import SEND_STATUSES, SEND_TYPES, BY_TABLE
 from sendoso_sandbox.ceql_sql import literal_instant_ms
 from sendoso_sandbox.store import Store
 
-SENDOSO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}")
+SENDOSO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{2}:\d{2}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?")
+
+# Fields Sendoso's docs show in two forms (decimal text and a bare number), mixed across records.
+TWO_FORMS = {
+    ("groups", "id"),
+    ("groups", "monthly_budget"),
+    ("groups", "one_time_budget"),
+    ("touches", "starting_egift_price"),
+    ("touches", "ending_egift_price"),
+}
+# Documented as text where the sandbox's metadata spec says number (the marketplace is not on the hub).
+TEXT_IDS = {("products", "id")}
 
 
 def all_docs(gen: data.Generator) -> dict[str, list[dict]]:
@@ -47,7 +59,11 @@ def test_sizes_are_proportionate(scale, users, groups, touches, products):
 
 
 def _check_type(value, kind, where):
-    if kind == "number":
+    if kind in ("two forms", "text id"):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        text = isinstance(value, str) and DECIMAL_TEXT.fullmatch(value)
+        assert value is None or text or (number and kind == "two forms"), where
+    elif kind == "number":
         assert isinstance(value, (int, float)) and not isinstance(value, bool), where
     elif kind == "boolean":
         assert isinstance(value, bool), where
@@ -75,13 +91,24 @@ def test_every_record_has_exactly_the_declared_fields(docs):
         for rec in records:
             assert list(rec) == list(spec), (table, rec)
             for key, kind in spec.items():
+                if (table, key) in TWO_FORMS:
+                    kind = "two forms"
+                elif (table, key) in TEXT_IDS:
+                    kind = "text id"
                 _check_type(rec[key], kind, f"{table}.{key}")
 
 
+def test_fields_documented_in_two_forms_come_in_both_across_records(docs):
+    for table, key in TWO_FORMS:
+        forms = {type(rec[key]) for rec in docs[table] if rec[key] is not None}
+        assert str in forms and forms & {int, float}, (table, key, forms)
+
+
 def test_string_money_and_typed_fields(docs):
-    group = docs["groups"][0]
-    assert isinstance(group["budget"], float) and isinstance(group["monthly_budget"], str)
-    assert re.fullmatch(r"\d+", group["monthly_budget"]) and re.fullmatch(r"\d+\.\d", group["one_time_budget"])
+    for group in docs["groups"]:
+        assert isinstance(group["budget"], float)
+        assert str(group["monthly_budget"]).isdigit()
+        assert re.fullmatch(r"\d+(\.\d)?", str(group["one_time_budget"]))
     member = docs["members"][0]
     assert re.fullmatch(r"\d+\.0", member["balance"]) and isinstance(member["sandbox"], bool)
     me = docs["me"][0]
@@ -91,7 +118,7 @@ def test_string_money_and_typed_fields(docs):
 
 
 def test_membership_is_consistent(docs):
-    groups = {g["id"] for g in docs["groups"]}
+    groups = {int(g["id"]) for g in docs["groups"]}  # an id is a number or its text (TWO_FORMS)
     for user in docs["users"]:
         assert user["team_group_id"] in groups
     assert {m["id"]: m["team_group_id"] for m in docs["members"]} == {u["id"]: u["team_group_id"] for u in docs["users"]}
@@ -104,12 +131,19 @@ def test_touches_listed_are_active_and_valid(docs):
     for touch in docs["touches"]:
         assert touch["delivery_type"] in ("mail", "email")
         assert all(re.fullmatch(r"[A-Z]{2}", c) for c in touch["ship_to_countries"])
-        assert DATE.fullmatch(touch["start_date"])
+        # The account's midnight, as the docs show it: 2023-10-25T00:00:00.000-07:00.
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\.000[+-]\d{2}:\d{2}", touch["start_date"])
+        prices = (touch["starting_egift_price"], touch["ending_egift_price"])
+        if touch["delivery_type"] == "mail" or touch["is_default_price"]:
+            assert prices == (None, None)  # only an eGift touch with a range has prices
+        else:
+            assert float(prices[0]) <= float(prices[1])
 
 
 def test_send_invariants(docs):
     sends = docs["sends"]
     offsets = set()
+    forms = set()
     with_updates = without_updates = 0
     for send in sends:
         assert "updated_at" not in send
@@ -117,6 +151,9 @@ def test_send_invariants(docs):
         assert send["type"] in SEND_TYPES and send["status"] in SEND_STATUSES
         assert send["sent_via"] in ("email", "address", "link")
         offsets.add(send["created_at"][-6:])
+        # One form per send: whole seconds without a fraction (as the docs show sends), or milliseconds.
+        stamps = [send["created_at"]] + [u["occurred_at"] for u in send["status_updates"]]
+        forms.add(frozenset(len(stamp) for stamp in stamps))
         created = literal_instant_ms(send["created_at"])
         times = [literal_instant_ms(u["occurred_at"]) for u in send["status_updates"]]
         assert len(times) <= 5
@@ -128,6 +165,16 @@ def test_send_invariants(docs):
             without_updates += 1
     assert with_updates and without_updates
     assert {"-07:00", "-04:00", "+00:00"} <= offsets
+    assert forms == {frozenset({25}), frozenset({29})}
+
+
+def test_marketplace_ids_and_prices_are_text_and_images_carry_their_cdn_copies(docs):
+    for product in docs["products"]:
+        assert product["id"].isdigit()
+        for variant in product["variants"]:
+            assert variant["id"].isdigit() and DECIMAL_TEXT.fullmatch(variant["estimated_total_price"]["price_per_unit"])
+            for image in variant["images"]:
+                assert set(image) == {"url", "cdn_main", "cdn_thumbnail"} and image["cdn_thumbnail"]["url"].startswith("https://")
 
 
 def test_listing_position_is_newest_first_with_ties(tmp_path):

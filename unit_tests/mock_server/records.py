@@ -26,7 +26,7 @@ def member(member_id: int, group_id: int) -> Dict[str, Any]:
 
 def touch(touch_id: int) -> Dict[str, Any]:
     return {
-        "id": touch_id, "name": f"Touch {touch_id}", "start_date": "2024-03-01", "end_date": None, "description": "A campaign",
+        "id": touch_id, "name": f"Touch {touch_id}", "start_date": "2024-03-01T00:00:00.000-05:00", "end_date": None, "description": "A campaign",
         "created_at": "2024-02-01T08:00:00.000-05:00", "user_id": 1, "gift_id": 3, "starting_egift_price": "25.0",
         "ending_egift_price": "50.0", "status": "Active", "is_default_price": True, "delivery_type": "email",
         "hubspot_key": None, "ship_to_countries": ["US", "CA"], "currency": "USD",
@@ -50,6 +50,11 @@ def me() -> Dict[str, Any]:
 
 def product(product_id: int) -> Dict[str, Any]:
     return {
-        "id": product_id, "name": f"Product {product_id}", "description": "A gift",
-        "variants": [{"id": product_id * 10, "estimated_total_price": {"currency": "USD", "price_per_unit": "19.99"}, "images": ["https://img.example.com/p.png"]}],
+        "id": str(product_id), "name": f"Product {product_id}", "description": "A gift",
+        "variants": [
+            {
+                "id": str(product_id * 10), "estimated_total_price": {"currency": "USD", "price_per_unit": "19.99"},
+                "images": [{"url": "https://img.example.com/p.png", "cdn_main": {"url": "https://cdn.example.com/p.png"}, "cdn_thumbnail": {"url": "https://cdn.example.com/t.png"}}],
+            }
+        ],
     }
