@@ -189,6 +189,9 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+money = _money  # the one text form of an amount: the store writes changed costs with it too
+
+
 def _slug(text: str) -> str:
     table = str.maketrans("áéíóúüöçñëèàšćåøæ", "aeiouuocneeascaoa")
     return "".join(ch for ch in text.lower().translate(table) if ch.isalnum())
