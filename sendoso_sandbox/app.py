@@ -85,12 +85,13 @@ class SandboxApp:
 class Sandbox:
     """The backend, its fault registry and the app, served by a ``HttpServer`` on a thread."""
 
+    backend: SendosoBackend
+    faults: FaultRegistry
+
     def __init__(self, options: SandboxOptions | None = None, /, **fields) -> None:
         """``Sandbox(SandboxOptions(...))`` or ``Sandbox(scale=..., rate_limit=..., ...)`` with the
         same fields; ``OptionError`` for an option it cannot start with."""
         self.options = options if options is not None else SandboxOptions(**fields)
-        self.backend: SendosoBackend | None = None
-        self.faults: FaultRegistry | None = None
         self.server: HttpServer | None = None
 
     def start(self) -> "Sandbox":
@@ -123,13 +124,18 @@ class Sandbox:
         self.backend.reset()
         self.faults.reset()
 
+    def _serving(self) -> HttpServer:
+        if self.server is None:
+            raise RuntimeError("the sandbox is not serving: start() it, or use `with Sandbox(...) as sandbox:`")
+        return self.server
+
     @property
     def url(self) -> str:
-        return self.server.url
+        return self._serving().url
 
     @property
     def port(self) -> int:
-        return self.server.port
+        return self._serving().port
 
     @property
     def store(self) -> Store:

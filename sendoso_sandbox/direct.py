@@ -44,7 +44,7 @@ class DirectApi:
     def dispatch(self, req: Request) -> Response:
         client, problem = self.backend.bearer_client(req.header("authorization"))
         if client is None:
-            return error(401, problem)
+            return error(401, problem or "The access token is invalid")
         if not self.backend.admit(client.client_id):
             return error(429, "Too many requests")  # no Retry-After: none documented
         if req.method != "GET":
@@ -78,7 +78,7 @@ class DirectApi:
         page, per_page = params.direct_paging(req)
         offset = (page - 1) * per_page
         wanted = req.arg(by_field) if by_field else None
-        if wanted is not None:
+        if by_field and wanted is not None:
             total, docs = self.backend.listed_matching(table, by_field, wanted, offset, per_page)
         else:
             total, docs = self.backend.listed(table, offset, per_page)
@@ -116,9 +116,10 @@ class DirectApi:
         after_id = 0
         cursor = req.arg("after")
         if cursor:
-            after_id = _decode_cursor(cursor)
-            if after_id is None:
+            decoded = _decode_cursor(cursor)
+            if decoded is None:
                 return error(400, "Invalid cursor", reset_header)
+            after_id = decoded
         rows = self.backend.products_after(after_id, MARKETPLACE_PAGE_SIZE + 1)
         more = len(rows) > MARKETPLACE_PAGE_SIZE
         rows = rows[:MARKETPLACE_PAGE_SIZE]

@@ -246,7 +246,7 @@ class FaultLayer:
             if decisive is not None:
                 served = self._transform(routed, decisive)
             # A dropped answer was still served (half of it): it is the page a repeat replays.
-            kept = served is routed or decisive.kind == "drop"
+            kept = served is routed or (decisive is not None and decisive.kind == "drop")
             if kept and routed.page_key and routed.status == 200:
                 self.registry.remember_page(routed)
         return replace(served, hold_seconds=hold) if hold else served
@@ -254,6 +254,7 @@ class FaultLayer:
     @staticmethod
     def _status(rule: FaultRule, fault_answer: FaultAnswer) -> Response:
         status = rule.status
+        assert status is not None  # from_json gives every status rule one
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
         if rule.body is None:
             return fault_answer(status, phrase)

@@ -173,7 +173,7 @@ class HubApi:
         resource = BY_HUB_PATH[hub_path]
         doc = self.backend.record(resource.table, int(record_id))  # as the provider answers
         if doc is None:
-            name = resource.object_name.split("/")[-1].replace("-", " ").rstrip("s")
+            name = (resource.object_name or resource.table).split("/")[-1].replace("-", " ").rstrip("s")
             raise HubError(404, f"No {name} found with id {record_id}", "Not found")
         return raw_json(200, doc)
 
@@ -187,7 +187,7 @@ class HubApi:
             part = "where clause" if exc.part == "where" else "orderBy"
             raise HubError(400, f"Invalid {part}: {exc}") from None
         query_hash = hashlib.sha1("\0".join((rel, where, order_by)).encode()).hexdigest()[:16]
-        token = req.arg("nextPage")
+        token = req.arg("nextPage") or ""
         position = None
         offset = 0
         if token:

@@ -126,6 +126,7 @@ def start_sandbox(
     line = b""
     deadline = time.monotonic() + timeout
     selector = selectors.DefaultSelector()
+    assert proc.stdout is not None  # stdout=PIPE
     selector.register(proc.stdout, selectors.EVENT_READ)
     fd = proc.stdout.fileno()
     try:

@@ -13,8 +13,6 @@ from sendoso_sandbox import Sandbox
 from sendoso_sandbox.options import OptionError
 from sendoso_sandbox.process import SandboxStartError, start_sandbox
 
-from .conftest import Client
-
 
 def test_every_api_answer_is_held_at_least_the_latency_and_counted(make_client):
     client = make_client(rate_limit=0, latency_ms=200)
