@@ -25,4 +25,4 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis
