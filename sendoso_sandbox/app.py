@@ -3,10 +3,10 @@
 A request to ``/_sandbox`` goes to the control surface. Any other goes through the fault
 layer (faults.py) to the surface that owns its path, and is counted in the stats::
 
-    /oauth/*              oauth.py    (OAuthServer.handle)
-    /api/v3[/...]         direct.py   (urls.DIRECT_ROUTES)
-    /elements/api-v2[/...] hub.py     (urls.HUB_ROUTES)
-    /_sandbox[/...]       control.py  (urls.CONTROL_ROUTES)
+    /oauth/*                 oauth.py     (OAuthServer.handle)
+    /api/v3[/...]            direct.py    (urls.DIRECT_ROUTES)
+    /elements/api-v2[/...]   hub.py       (urls.HUB_ROUTES)
+    /_sandbox[/...]          control.py   (urls.CONTROL_ROUTES)
 
 In-process use (tests, benchmarks)::
 
