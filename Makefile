@@ -11,13 +11,13 @@ LOCK   := requirements.lock
 # version pinned, every file checked against its hash), so the tests run on the tree the image
 # ships; the development tools come from pyproject.toml's ranges, with the runtime tree held at
 # the lock (pip refuses hashes in a constraints file, hence the copy without them).
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml sendoso_sandbox/pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' $(LOCK) > $(VENV)/lock-constraints.txt
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -c $(VENV)/lock-constraints.txt
+	$(BIN)/python -m pip install --quiet -e ./sendoso_sandbox -e '.[dev]' -c $(VENV)/lock-constraints.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -43,4 +43,4 @@ lock: $(BIN)/uv
 		--custom-compile-command 'make lock' --quiet --output-file $(LOCK)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis

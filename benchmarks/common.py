@@ -59,7 +59,7 @@ def variant_command(*options: str) -> list[str]:
 @contextmanager
 def sandbox(scale: int, rate_limit: float = 0, seed: int = 1) -> Iterator[SandboxProcess]:
     args = ["--port", "0", "--seed", str(seed), "--scale", str(scale), "--rate-limit", str(rate_limit)]
-    with start_sandbox(args, timeout=600) as handle:
+    with start_sandbox(*args, timeout=600) as handle:
         yield handle
 
 

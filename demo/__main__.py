@@ -16,8 +16,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Dict, List
 
-import requests
-
 from sendoso_sandbox.process import start_sandbox
 
 SCALE = 2000
@@ -56,9 +54,9 @@ def _catalog(discovered: Dict[str, Any]) -> Dict[str, Any]:
 
 def main() -> None:
     print(f"Starting the Sendoso sandbox (seed 1, {SCALE} sends, 10 requests/second)...")
-    sandbox = start_sandbox(["--seed", "1", "--scale", str(SCALE), "--rate-limit", "10"])
+    sandbox = start_sandbox("--seed", "1", "--scale", str(SCALE), "--rate-limit", "10")
     try:
-        config = sandbox.info["configs"]["sendoso"]
+        config = sandbox.config("sendoso")
         print(f"Sandbox ready at {sandbox.url}\n")
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -97,7 +95,7 @@ def main() -> None:
             state = json.dumps(states.get(stream)) if stream in states else "-"
             mid_stream = checkpoints[stream] + 1 if stream in states else "-"
             print(f"{stream:<22}{counts[stream]:>9}{seconds:>10.1f}{mid_stream:>13}  {state}")
-        held = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+        held = sandbox.stats()
         print(f"\nThe sandbox answered {held['requests_total']} requests, {held['throttled']} of them throttled (429).")
     finally:
         sandbox.stop()

@@ -1,11 +1,14 @@
-"""Starts the real sandbox (`sendoso-sandbox serve`) and runs the real connector (`source-sendoso`)."""
+"""Starts the real sandbox (`sendoso-sandbox serve`) and runs the real connector (`source-sendoso`).
+
+The sandbox is started by the one launcher the demo and the benchmarks use too
+(`sendoso_sandbox.process`); `RunningSandbox` is the name these tests know it by.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -13,7 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-import requests
+from sendoso_sandbox.process import SandboxProcess as RunningSandbox
+from sendoso_sandbox.process import start_sandbox
+
+__all__ = ["RunningSandbox", "start_sandbox", "ConnectorRun", "run_connector", "configured_catalog"]
 
 BIN = Path(sys.executable).parent
 
@@ -21,59 +27,6 @@ BIN = Path(sys.executable).parent
 def _script(name: str) -> str:
     found = BIN / name
     return str(found) if found.exists() else (shutil.which(name) or name)
-
-
-@dataclass
-class RunningSandbox:
-    process: subprocess.Popen
-    info: Dict[str, Any]
-
-    @property
-    def url(self) -> str:
-        return self.info["url"]
-
-    def config(self, backend: str = "sendoso", **overrides: Any) -> Dict[str, Any]:
-        config = json.loads(json.dumps(self.info["configs"][backend]))
-        config.update(overrides)
-        return config
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        response = requests.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=30)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def stats(self) -> Dict[str, Any]:
-        return self.control("GET", "stats")
-
-    def __enter__(self) -> "RunningSandbox":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_sandbox(*args: str) -> RunningSandbox:
-    """Starts `sendoso-sandbox serve` on a free loopback port and waits for its ready line."""
-    process = subprocess.Popen(
-        [_script("sendoso-sandbox"), "serve", "--host", "127.0.0.1", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = process.stdout.readline()
-    if not line:
-        process.kill()
-        raise RuntimeError(f"sendoso-sandbox exited before it was ready (exit {process.wait()})")
-    return RunningSandbox(process, json.loads(line))
 
 
 @dataclass

@@ -17,7 +17,10 @@ plain Python and checks the result the way a user of the image would:
    on 2 busy cores, most of it unpacking numpy, pandas and grpcio.
 4. `source-sendoso spec` and `source-sendoso discover` from that environment, from a
    neutral working directory, with a config whose hosts cannot resolve: discover on the
-   direct backend reads its streams from the manifest and makes no HTTP call.
+   direct backend reads its streams from the manifest and makes no HTTP call;
+5. `source-sendoso check` and `read` from that environment against the sandbox, which is
+   not in the wheel (it is its own distribution, sendoso_sandbox/pyproject.toml) and runs
+   from the development environment.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
+
+from sandbox import RunningSandbox, configured_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECT_STREAMS = {"me", "users", "groups", "group_members", "touches", "sends", "marketplace_products"}
@@ -252,6 +257,8 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         ".hypothesis/examples/x",
         "source_sendoso/__pycache__/run.cpython-311.pyc",
         "source_sendoso.egg-info/PKG-INFO",
+        "sendoso_sandbox/store.py",
+        "sendoso_sandbox/pyproject.toml",
         "build/lib/source_sendoso/run.py",
         "dist/source_sendoso-0.1.0-py3-none-any.whl",
     ):
@@ -264,7 +271,6 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         "source_sendoso/schemas",
         "schemas/sends.json",
         "source_sendoso/ceql/parser.py",
-        "sendoso_sandbox/store.py",
         "benchmarks/__main__.py",
     ):
         assert not ignore.excludes(kept), kept
@@ -290,6 +296,20 @@ def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Im
             assert schema.get("properties"), name
         entry_points = wheel.read(next(n for n in entries if n.endswith(".dist-info/entry_points.txt"))).decode()
         assert re.search(r"^source-sendoso\s*=\s*source_sendoso\.run:run\s*$", entry_points, re.M)
+
+
+def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> None:
+    with zipfile.ZipFile(image.wheel) as wheel:
+        names = wheel.namelist()
+        entry_points = wheel.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert {name.split("/", 1)[0] for name in names if not name.startswith("source_sendoso-")} == {"source_sendoso"}
+    assert not [name for name in names if "sendoso_sandbox" in name]
+    assert "sendoso-sandbox" not in entry_points and "sendoso_sandbox" not in entry_points
+    missing = subprocess.run(
+        [str(image.bin / "python"), "-c", "import sendoso_sandbox"], cwd=image.workdir, env=image.env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert missing.returncode != 0 and "No module named 'sendoso_sandbox'" in missing.stderr
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(image: Image) -> None:
@@ -355,3 +375,27 @@ def test_discover_lists_the_seven_direct_streams_with_schemas_and_no_network(ima
         assert "incremental" in streams[incremental]["supported_sync_modes"]
         assert streams[incremental]["default_cursor_field"] == ["updated_at"]
     assert "packaging-test-secret" not in completed.stdout + completed.stderr
+
+
+def test_check_and_read_run_from_the_installed_wheel_against_the_sandbox(
+    image: Image, fresh_sandbox: RunningSandbox, discovered: Dict[str, Any]
+) -> None:
+    config = fresh_sandbox.config()
+    check = image.run("check", config=config)
+    assert check.returncode == 0, check.stderr[-3000:]
+    (status,) = [m["connectionStatus"] for m in messages(check) if m["type"] == "CONNECTION_STATUS"]
+    assert status["status"] == "SUCCEEDED", status
+
+    catalog_path = image.workdir / "catalog.json"
+    catalog_path.write_text(json.dumps(configured_catalog(discovered, ["users", "sends"])))
+    read = image.run("read", "--catalog", str(catalog_path), config=config)
+
+    assert read.returncode == 0, read.stderr[-3000:]
+    output = messages(read)
+    assert not [m for m in output if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
+    records: Dict[str, int] = {}
+    for message in output:
+        if message["type"] == "RECORD":
+            records[message["record"]["stream"]] = records.get(message["record"]["stream"], 0) + 1
+    held = fresh_sandbox.stats()["records"]
+    assert records == {"users": held["users"], "sends": held["sends"]}

@@ -17,7 +17,8 @@ import signal
 import sys
 import threading
 
-from .server import MARKETPLACE_REQUESTS_PER_MINUTE, Sandbox
+from .app import Sandbox
+from .options import MARKETPLACE_REQUESTS_PER_MINUTE, OptionError, SandboxOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,19 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--marketplace-rate-limit", type=int, default=MARKETPLACE_REQUESTS_PER_MINUTE,
         help="marketplace requests/minute per client; 0 = unlimited",
     )
+    serve.add_argument(
+        "--latency", type=float, default=0, metavar="MS",
+        help="hold every API answer this many milliseconds (requests are still served concurrently)",
+    )
+    serve.add_argument("--jitter", type=float, default=0, metavar="MS", help="plus up to this many more, at random")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser
 
 
-def serve(args: argparse.Namespace) -> int:
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    sandbox = Sandbox(
+def options_of(args: argparse.Namespace) -> SandboxOptions:
+    return SandboxOptions(
         host=args.host,
         port=args.port,
         seed=args.seed,
@@ -58,13 +57,27 @@ def serve(args: argparse.Namespace) -> int:
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         db_path=args.db,
         marketplace_rate_limit=args.marketplace_rate_limit,
+        latency_ms=args.latency,
+        jitter_ms=args.jitter,
         verbose=args.verbose,
-    ).start()
+    )
+
+
+def serve(options: SandboxOptions) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sandbox = Sandbox(options).start()
     try:
-        if args.verbose:
+        if options.verbose:
+            store = sandbox.store
             sys.stderr.write(
-                f"sendoso-sandbox: seed={args.seed} scale={args.scale} db={sandbox.store.path}"
-                f" built in {sandbox.store.build_seconds:.1f}s{' (reused)' if sandbox.store.reused else ''}\n"
+                f"sendoso-sandbox: seed={options.seed} scale={options.scale} db={store.path}"
+                f" built in {store.build_seconds:.1f}s{' (reused)' if store.reused else ''}\n"
             )
         if stop.is_set():  # told to stop while the data was being generated: never announce
             return 0
@@ -80,10 +93,12 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        if args.rate_limit < 0 or args.token_ttl < 1 or args.scale < 0:
-            print("sendoso-sandbox: --rate-limit and --scale must be >= 0, --token-ttl >= 1", file=sys.stderr)
+        try:
+            options = options_of(args)
+        except OptionError as exc:
+            print(f"sendoso-sandbox: {exc}", file=sys.stderr)
             return 2
-        return serve(args)
+        return serve(options)
     return 2
 
 

@@ -237,6 +237,9 @@ def _midnight(ms: int, offset_minutes: int) -> str:
     return f"{format_date(ms, offset_minutes)}T00:00:00.000{format_offset(offset_minutes)}"
 
 
+money = _money  # the one text form of an amount: the store writes changed costs with it too
+
+
 def _slug(text: str) -> str:
     table = str.maketrans("áéíóúüöçñëèàšćåøæ", "aeiouuocneeascaoa")
     return "".join(ch for ch in text.lower().translate(table) if ch.isalnum())

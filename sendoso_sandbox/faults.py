@@ -1,4 +1,5 @@
-"""Fault injection rules for ``POST /_sandbox/faults``.
+"""Fault injection: the rules ``/_sandbox/faults`` takes, the standing latency, and the layer
+that applies both between a request and the surface that answers it.
 
 A rule::
 
@@ -9,36 +10,66 @@ A rule::
      "times": 5,                      # cap on injections; omitted/null = unlimited
      "status": 503,                   # kind "status" only (required)
      "body": {...} or "text",         # kind "status" only; default: the surface's error shape
-     "seconds": 2.0}                  # kind "slow" only; default 1.0
+     "seconds": 2.0,                  # kind "slow" only; default 1.0
+     "jitter": 0.5}                   # kind "slow" only: up to this much more, at random; default 0
 
 Kinds: ``status`` answers that status instead; ``drop`` sends the headers (with
 the full Content-Length) and half the body, then closes the connection;
-``slow`` sleeps before answering normally; ``malformed`` answers 200 with the
-first half of the real body (invalid JSON, consistent Content-Length); ``empty``
-answers 200 with an empty body; ``repeat_page`` answers the page previously
-served for the same path again, whatever page/nextPage/after asks for.
+``slow`` holds the answer ``seconds`` (plus up to ``jitter``) before sending it;
+``malformed`` answers 200 with the first half of the real body (invalid JSON,
+consistent Content-Length); ``empty`` answers 200 with an empty body;
+``repeat_page`` answers the page previously served for the same path again,
+whatever page/nextPage/after asks for.
 
-Actions (applied at once, not kept as rules)::
+Actions (applied at once, not kept as rules; see control.py)::
 
     {"action": "revoke_access_tokens"} | {"action": "revoke_refresh_tokens"}
     {"action": "set_scopes", "scopes": ["public"]}
 
 Each rule counts the requests it matches; it fires when ``seen % every == 0``
 and it has fired fewer than ``times`` times.  Several rules may fire on one
-request: every ``slow`` adds its delay, and the first other kind decides the answer.
+request: every ``slow`` adds its hold, and the first other kind decides the answer.
+
+Latency (``serve --latency MS --jitter MS``, ``POST /_sandbox/latency``) is one more
+``slow`` rule, standing on every API path: the same hold, but not a fault, so it is
+neither listed with the rules nor counted in ``faults_injected``, and ``DELETE
+/_sandbox/faults`` leaves it in place.
+
+A request is answered (authenticated, rate-limited, counted) the moment it arrives;
+a hold only delays the answer on the wire, and the server keeps serving other
+connections meanwhile.
 """
 
 from __future__ import annotations
 
+import random
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from http import HTTPStatus
+from typing import Callable
+
+from .stats import Stats
+from .web import Request, Response, json_response, plain_number
 
 KINDS = ("status", "drop", "slow", "malformed", "empty", "repeat_page")
 ACTIONS = ("revoke_access_tokens", "revoke_refresh_tokens", "set_scopes")
+MAX_HOLD_SECONDS = 300
 
 
 class FaultError(ValueError):
     """A rule the sandbox does not understand (answered 400 by the control API)."""
+
+
+def is_number(value) -> bool:
+    """A JSON number (a bool is not one)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_hold_seconds(name: str, value) -> float:
+    """A hold (seconds, jitter, latency) the sandbox accepts; FaultError says what is wrong."""
+    if not is_number(value) or not 0 <= value <= MAX_HOLD_SECONDS:
+        raise FaultError(f"{name} must be a number between 0 and {MAX_HOLD_SECONDS}")
+    return float(value)
 
 
 @dataclass
@@ -51,6 +82,7 @@ class FaultRule:
     status: int | None = None
     body: object = None
     seconds: float = 1.0
+    jitter: float = 0.0
     seen: int = 0
     injected: int = 0
 
@@ -58,7 +90,7 @@ class FaultRule:
     def from_json(cls, obj: dict) -> "FaultRule":
         if not isinstance(obj, dict):
             raise FaultError("a fault rule must be a JSON object")
-        unknown = set(obj) - {"kind", "path_prefix", "method", "every", "times", "status", "body", "seconds"}
+        unknown = set(obj) - {"kind", "path_prefix", "method", "every", "times", "status", "body", "seconds", "jitter"}
         if unknown:
             raise FaultError(f"unknown rule fields: {sorted(unknown)}")
         kind = obj.get("kind")
@@ -82,20 +114,52 @@ class FaultRule:
             rule.status = status
             rule.body = obj.get("body")
         if kind == "slow":
-            seconds = obj.get("seconds", 1.0)
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 300:
-                raise FaultError("seconds must be a number between 0 and 300")
-            rule.seconds = float(seconds)
+            rule.seconds = check_hold_seconds("seconds", obj.get("seconds", 1.0))
+            rule.jitter = check_hold_seconds("jitter", obj.get("jitter", 0.0))
         return rule
 
     def to_json(self) -> dict:
         return asdict(self)
 
+    def hold(self, rng: random.Random) -> float:
+        return self.seconds + (rng.uniform(0.0, self.jitter) if self.jitter else 0.0)
 
-class Faults:
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class Latency:
+    """The hold of every API answer, in milliseconds: ``ms`` plus up to ``jitter_ms`` at random."""
+
+    ms: float = 0
+    jitter_ms: float = 0
+
+    @classmethod
+    def checked(cls, ms, jitter_ms=0) -> "Latency":
+        for name, value in (("latency", ms), ("jitter", jitter_ms)):
+            if not is_number(value) or not 0 <= value <= MAX_HOLD_SECONDS * 1000:
+                raise FaultError(f"{name} must be a number of milliseconds between 0 and {MAX_HOLD_SECONDS * 1000}")
+        return cls(ms, jitter_ms)
+
+    def rule(self) -> FaultRule | None:
+        if not self.ms and not self.jitter_ms:
+            return None
+        return FaultRule(kind="slow", seconds=self.ms / 1000, jitter=self.jitter_ms / 1000)
+
+
+class FaultRegistry:
+    """The rules in force, the standing latency, and the pages ``repeat_page`` replays."""
+
+    def __init__(self, latency: Latency = Latency()) -> None:
         self._lock = threading.Lock()
-        self.rules: list[FaultRule] = []
+        self._initial_latency = latency
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to how the sandbox started: no rules, the start-up latency, no pages kept."""
+        with self._lock:
+            self.rules: list[FaultRule] = []
+            self.latency = self._initial_latency
+            self._latency_rule = self.latency.rule()
+            self._pages: dict[str, Response] = {}
 
     def add(self, rules: list[FaultRule]) -> None:
         with self._lock:
@@ -109,8 +173,22 @@ class Faults:
         with self._lock:
             return [r.to_json() for r in self.rules]
 
-    def fire(self, method: str, path: str) -> list[FaultRule]:
-        """The rules that fire for this request (counters updated)."""
+    def set_latency(self, latency: Latency) -> None:
+        with self._lock:
+            self.latency = latency
+            self._latency_rule = latency.rule()
+
+    def latency_snapshot(self) -> dict:
+        with self._lock:
+            rule = self._latency_rule
+            return {
+                "ms": plain_number(self.latency.ms),
+                "jitter_ms": plain_number(self.latency.jitter_ms),
+                "answers_held": rule.injected if rule else 0,
+            }
+
+    def fire(self, method: str, path: str) -> tuple[list[FaultRule], FaultRule | None]:
+        """(the rules that fire for this request, the latency rule if one stands); counters updated."""
         fired = []
         with self._lock:
             for rule in self.rules:
@@ -125,4 +203,73 @@ class Faults:
                     continue
                 rule.injected += 1
                 fired.append(rule)
-        return fired
+            latency = self._latency_rule
+            if latency is not None:
+                latency.seen += 1
+                latency.injected += 1
+        return fired, latency
+
+    def remember_page(self, page: Response) -> None:
+        with self._lock:
+            self._pages[page.page_key or ""] = page
+
+    def previous_page(self, page_key: str | None) -> Response | None:
+        with self._lock:
+            return self._pages.get(page_key or "")
+
+
+FaultAnswer = Callable[[int, str], Response]  # (status, reason phrase) -> the surface's error answer
+
+
+class FaultLayer:
+    """Puts the registry between an API request and the surface that serves it."""
+
+    def __init__(self, registry: FaultRegistry, stats: Stats, seed: int) -> None:
+        self.registry = registry
+        self.stats = stats
+        self._rng = random.Random(f"sendoso-sandbox/{seed}/hold")
+
+    def handle(self, req: Request, serve: Callable[[Request], Response], fault_answer: FaultAnswer) -> Response:
+        fired, latency = self.registry.fire(req.method, req.path)
+        hold = latency.hold(self._rng) if latency is not None else 0.0
+        decisive: FaultRule | None = None
+        for rule in fired:
+            self.stats.record_fault(rule.kind)
+            if rule.kind == "slow":
+                hold += rule.hold(self._rng)
+            elif decisive is None:
+                decisive = rule
+        if decisive is not None and decisive.kind == "status":
+            served = self._status(decisive, fault_answer)
+        else:
+            routed = served = serve(req)
+            if decisive is not None:
+                served = self._transform(routed, decisive)
+            # A dropped answer was still served (half of it): it is the page a repeat replays.
+            kept = served is routed or (decisive is not None and decisive.kind == "drop")
+            if kept and routed.page_key and routed.status == 200:
+                self.registry.remember_page(routed)
+        return replace(served, hold_seconds=hold) if hold else served
+
+    @staticmethod
+    def _status(rule: FaultRule, fault_answer: FaultAnswer) -> Response:
+        status = rule.status
+        assert status is not None  # from_json gives every status rule one
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        if rule.body is None:
+            return fault_answer(status, phrase)
+        if isinstance(rule.body, str):
+            return Response(status, rule.body.encode("utf-8"))
+        return json_response(status, rule.body)
+
+    def _transform(self, response: Response, rule: FaultRule) -> Response:
+        if rule.kind == "repeat_page":
+            return self.registry.previous_page(response.page_key) or response
+        if rule.kind == "empty":
+            return Response(200, b"", response.headers)
+        if rule.kind == "malformed":
+            cut = response.body[: max(1, len(response.body) // 2)] if response.body else b'{"'
+            return Response(200, cut, response.headers)
+        if rule.kind == "drop":
+            return replace(response, cut_mid_body=True)
+        return response

@@ -1,4 +1,5 @@
-"""The Cloud Elements / SAP Open Connectors "Sendoso element" under ``/elements/api-v2``.
+"""The Cloud Elements / SAP Open Connectors "Sendoso element" under ``/elements/api-v2``:
+parse the request, ask the backend, shape the answer. Paths: urls.HUB_ROUTES.
 
 Auth: ``Authorization: User <secret>, Organization <secret>, Element <token>``
 (parts in any order, any case for the three words, blanks tolerated); anything
@@ -28,50 +29,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import itertools
 import json
-import re
-import threading
-import uuid
-from dataclasses import dataclass, replace
 
-from . import ceql_parse, ceql_sql
-from .ceql_parse import CeqlError
-from .ceql_sql import Binder, FieldRef, json_field
-from .ratelimit import SlidingWindowLimiter
+from . import params
+from .backend import InvalidQuery, Position, SendosoBackend
+from .params import BadArgument
 from .resources import BY_HUB_PATH, BY_OBJECT_NAME, MEMBERS, TOUCHES, Resource, field_paths
-from .stats import Stats
-from .store import Store
+from .routing import RouteTable
 from .timefmt import format_utc_z, now_ms
 from .web import Request, Response, json_response, raw_json
 
-HUB_PREFIX = "/elements/api-v2"
-RESOURCE_PREFIX = HUB_PREFIX + "/hubs/rewards"
-DEFAULT_PAGE_SIZE = 200
-MAX_PAGE_SIZE = 500
-_DIGITS = re.compile(r"[0-9]{1,18}")
+PREFIX = "/elements/api-v2"
+RESOURCE_PREFIX = PREFIX + "/hubs/rewards"
 _ARRAYS_OF_SCALARS = {("ship_to_countries",)}
-
-
-@dataclass(frozen=True)
-class HubCredentials:
-    user_secret: str
-    organization_secret: str
-    element_token: str
-
-
-class RequestIds:
-    """uuid-shaped request ids, deterministic in the order they are handed out."""
-
-    def __init__(self, seed: int):
-        self._seed = seed
-        self._counter = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def next(self) -> str:
-        with self._lock:
-            n = next(self._counter)
-        return str(uuid.UUID(bytes=hashlib.md5(f"{self._seed}/{n}".encode()).digest()))
 
 
 def parse_authorization(value: str | None) -> dict[str, str] | None:
@@ -95,29 +65,6 @@ class HubError(Exception):
         self.status = status
         self.message = message
         self.provider_message = provider_message
-
-
-def make_resolver(resource: Resource):
-    """Field path -> how to read it in SQL; unknown fields are an error (400)."""
-    known = field_paths(resource)
-
-    def resolve(path: tuple, bind: Binder) -> FieldRef:
-        if path not in known:
-            raise CeqlError(f"unknown field {'.'.join(path)!r} for {resource.object_name or resource.table}")
-        if path in resource.virtual:
-            column = resource.virtual[path]
-            return FieldRef(
-                value=column, type="'text'", real_text=column,
-                ms_column=resource.ms_columns.get(path), always_text=True,
-            )
-        ref = json_field(path, bind)
-        if path == ("id",):
-            ref = replace(ref, int_column="id")
-        if path in resource.ms_columns:
-            ref = replace(ref, ms_column=resource.ms_columns[path])
-        return ref
-
-    return resolve
 
 
 def _display_name(path: tuple) -> str:
@@ -159,158 +106,98 @@ def _decode_token(token: str) -> dict:
     return payload
 
 
-def _keyset_condition(position: dict | None, sort_sql: str, descending: bool, bind: Binder) -> str:
-    """SQL selecting the rows after the token's (sort value, id) position.
-
-    Row values let SQLite range-scan an (s, id) index.  SQLite sorts NULL first, so
-    ascending pages pass the NULLs first and descending ones last."""
-    if position is None:
-        return "1"
-    if position.get("end"):
-        return "0"
-    last_v, last_id = position.get("v"), bind(position["i"])
-    if sort_sql == "id":
-        return f"id {'<' if descending else '>'} {last_id}"
-    if descending:
-        if last_v is None:
-            return f"(s IS NULL AND id < {last_id})"
-        return f"((s, id) < ({bind(last_v)}, {last_id}) OR s IS NULL)"
-    if last_v is None:
-        return f"((s IS NULL AND id > {last_id}) OR s IS NOT NULL)"
-    return f"((s, id) > ({bind(last_v)}, {last_id}))"
-
-
 class HubApi:
-    def __init__(self, store: Store, credentials: HubCredentials, limiter: SlidingWindowLimiter,
-                 stats: Stats, request_ids: RequestIds):
-        self.store = store
-        self.credentials = credentials
-        self.limiter = limiter
-        self.stats = stats
-        self.request_ids = request_ids
-        self._resolvers = {r.table: make_resolver(r) for r in BY_OBJECT_NAME.values()}
+    def __init__(self, backend: SendosoBackend, routes: RouteTable):
+        self.backend = backend
+        self.routes = routes
 
     def error(self, status: int, message: str, provider_message: str | None = None, headers=None) -> Response:
-        body = {"message": message, "requestId": self.request_ids.next()}
+        body = {"message": message, "requestId": self.backend.request_ids.next()}
         if provider_message is not None:
             body["providerMessage"] = provider_message
         return json_response(status, body, headers)
 
-    def handle(self, req: Request) -> Response:
+    def fault_answer(self, status: int, phrase: str) -> Response:
+        """An injected error status, in the hub's error shape (a 429 says when to retry)."""
+        headers = [("Retry-After", "1")] if status == 429 else []
+        return self.error(status, phrase, phrase, headers)
+
+    def dispatch(self, req: Request) -> Response:
         auth = parse_authorization(req.header("authorization"))
-        c = self.credentials
-        if (
-            auth is None
-            or auth["user"] != c.user_secret
-            or auth["organization"] != c.organization_secret
-            or auth["element"] != c.element_token
-        ):
+        if auth is None or not self.backend.is_hub_element(auth["user"], auth["organization"], auth["element"]):
             return self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
-        admitted, _ = self.limiter.admit("element:" + auth["element"])
-        if not admitted:
+        if not self.backend.admit("element:" + auth["element"]):
             return self.error(429, "Too many requests", "Too many requests", [("Retry-After", "1")])
         if req.method != "GET":
             return self.error(405, f"Method {req.method} not supported for this resource")
-        if not req.path.startswith(RESOURCE_PREFIX + "/"):
+        found = None
+        if req.path.startswith(RESOURCE_PREFIX + "/"):
+            found = self.routes.find(req.method, req.path[len(RESOURCE_PREFIX) + 1:].strip("/"))
+        if found is None:
             return self.error(404, "No resource found at this path")
-        rel = req.path[len(RESOURCE_PREFIX) + 1:].strip("/")
+        handler, args = found
         try:
-            return self._route(req, rel)
+            return handler(self, req, **args)
+        except BadArgument as exc:
+            return self.error(400, str(exc))
         except HubError as exc:
             return self.error(exc.status, exc.message, exc.provider_message)
 
-    def _route(self, req: Request, rel: str) -> Response:
-        if rel == "ping":
-            return json_response(200, {"dateTime": format_utc_z(now_ms()), "endpoint": "sendoso", "valid": True})
-        if rel == "objects":
-            return json_response(200, list(BY_OBJECT_NAME))
-        if rel.startswith("objects/") and rel.endswith("/metadata"):
-            resource = BY_OBJECT_NAME.get(rel[len("objects/"):-len("/metadata")])
-            if resource is None:
-                raise HubError(404, "No metadata found for this object")
-            return json_response(200, metadata(resource))
-        if rel == "me":
-            return raw_json(200, self.store.page("me", 0, 1)[0])
-        if rel in BY_HUB_PATH:
-            return self._list(req, BY_HUB_PATH[rel], rel)
-        parts = rel.split("/")
-        if len(parts) == 3 and parts[0] == "groups" and parts[2] in ("members", "touches"):
-            if not _DIGITS.fullmatch(parts[1]) or self.store.doc("groups", int(parts[1])) is None:
-                raise HubError(404, "Group not found!", "Group not found!")
-            resource = MEMBERS if parts[2] == "members" else TOUCHES
-            return self._list(req, resource, rel, parent_id=int(parts[1]))
-        for hub_path, resource in BY_HUB_PATH.items():
-            if rel.startswith(hub_path + "/") and resource.table != "me":
-                record_id = rel[len(hub_path) + 1:]
-                if _DIGITS.fullmatch(record_id):
-                    doc = self.store.doc(resource.table, int(record_id))  # as the provider answers
-                    if doc is None:
-                        name = resource.object_name.split("/")[-1].replace("-", " ").rstrip("s")
-                        raise HubError(404, f"No {name} found with id {record_id}", "Not found")
-                    return raw_json(200, doc)
-        raise HubError(404, "No resource found at this path")
+    # ---- handlers (urls.HUB_ROUTES) ------------------------------------------------------
+    def ping(self, req: Request) -> Response:
+        return json_response(200, {"dateTime": format_utc_z(now_ms()), "endpoint": "sendoso", "valid": True})
 
-    # ---- lists ---------------------------------------------------------------------------
-    def _page_size(self, req: Request) -> int:
-        raw = req.arg("pageSize")
-        if raw is None or raw == "":
-            return DEFAULT_PAGE_SIZE
-        if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-            raise HubError(400, f"Invalid pageSize: must be an integer between 1 and {MAX_PAGE_SIZE}")
-        return int(raw)
+    def objects(self, req: Request) -> Response:
+        return json_response(200, list(BY_OBJECT_NAME))
+
+    def object_metadata(self, req: Request, name: str | None) -> Response:
+        resource = BY_OBJECT_NAME.get(name or "")
+        if resource is None:
+            raise HubError(404, "No metadata found for this object")
+        return json_response(200, metadata(resource))
+
+    def me(self, req: Request) -> Response:
+        return raw_json(200, self.backend.me())
+
+    def records(self, req: Request, hub_path: str) -> Response:
+        return self._list(req, BY_HUB_PATH[hub_path], hub_path)
+
+    def group_records(self, req: Request, group_id: str, child: str) -> Response:
+        group = params.record_id(group_id)
+        if group is None or self.backend.record("groups", group) is None:
+            raise HubError(404, "Group not found!", "Group not found!")
+        resource = MEMBERS if child == "members" else TOUCHES
+        return self._list(req, resource, f"groups/{group_id}/{child}", parent_id=group)
+
+    def record(self, req: Request, hub_path: str, record_id: str) -> Response:
+        resource = BY_HUB_PATH[hub_path]
+        doc = self.backend.record(resource.table, int(record_id))  # as the provider answers
+        if doc is None:
+            name = (resource.object_name or resource.table).split("/")[-1].replace("-", " ").rstrip("s")
+            raise HubError(404, f"No {name} found with id {record_id}", "Not found")
+        return raw_json(200, doc)
 
     def _list(self, req: Request, resource: Resource, rel: str, parent_id: int | None = None) -> Response:
-        page_size = self._page_size(req)
+        page_size = params.hub_page_size(req)
         where = req.arg("where") or ""
         order_by = req.arg("orderBy") or ""
-        if where:
-            self.stats.record_where(where)
-        bind = Binder()
-        resolve = self._resolvers[resource.table]
-        conditions = []
-        if resource.table == "touches":
-            conditions.append("pos IS NOT NULL")  # inactive touches are never listed
-        if parent_id is not None:
-            conditions.append(f"parent_id = {bind(parent_id)}")
-        if where.strip():
-            try:
-                conditions.append(ceql_sql.translate(where, resolve, bind).sql)
-            except CeqlError as exc:
-                raise HubError(400, f"Invalid where clause: {exc}") from None
-        sort_sql, descending = "id", False
-        if order_by.strip():
-            try:
-                path, descending = ceql_parse.parse_order_by(order_by)
-                ref = resolve(path, bind)
-            except CeqlError as exc:
-                raise HubError(400, f"Invalid orderBy: {exc}") from None
-            sort_sql = ref.ms_column or ref.int_column or ref.value
+        try:
+            query = self.backend.hub_query(resource, where, order_by, parent_id)
+        except InvalidQuery as exc:
+            part = "where clause" if exc.part == "where" else "orderBy"
+            raise HubError(400, f"Invalid {part}: {exc}") from None
         query_hash = hashlib.sha1("\0".join((rel, where, order_by)).encode()).hexdigest()[:16]
-        filters = " AND ".join(conditions) or "1"
-        token = req.arg("nextPage")
+        token = req.arg("nextPage") or ""
         position = None
         offset = 0
         if token:
-            position = _decode_token(token)
-            if position["q"] != query_hash:
+            payload = _decode_token(token)
+            if payload["q"] != query_hash:
                 raise HubError(400, "Invalid nextPage token")
-        elif req.arg("page"):
-            raw_page = req.arg("page")
-            if not _DIGITS.fullmatch(raw_page) or int(raw_page) < 1:
-                raise HubError(400, "Invalid page: must be an integer >= 1")
-            offset = (int(raw_page) - 1) * page_size
-        keyset = _keyset_condition(position, sort_sql, descending, bind)
-        direction = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT id, s, doc FROM (SELECT id, {sort_sql} AS s, doc FROM {resource.table} WHERE {filters})"
-            f" WHERE {keyset} ORDER BY s {direction}, id {direction} LIMIT {bind(page_size)} OFFSET {bind(offset)}"
-        )
-        if sort_sql == "id":
-            sql = (
-                f"SELECT id, id, doc FROM {resource.table} WHERE {filters} AND {keyset}"
-                f" ORDER BY id {direction} LIMIT {bind(page_size)} OFFSET {bind(offset)}"
-            )
-        rows = self.store.query_docs(sql, bind.params)
+            position = Position(payload.get("v"), payload["i"], bool(payload.get("end")))
+        else:
+            offset = params.hub_page_offset(req, page_size)
+        rows = self.backend.hub_rows(query, position, offset, page_size)
         if rows:
             last = rows[-1]
             next_token = _encode_token({"q": query_hash, "v": last[1], "i": last[0]})
@@ -322,8 +209,7 @@ class HubApi:
             raise HubError(404, "No return addresses found", "No return addresses found")
         headers = [("Elements-Next-Page-Token", next_token), ("Elements-Returned-Count", str(len(rows)))]
         if (req.arg("returnCount") or "").lower() == "true":
-            total = self.store.scalar(f"SELECT count(*) FROM {resource.table} WHERE {filters}", bind.params)
-            headers.append(("Elements-Total-Count", str(total)))
+            headers.append(("Elements-Total-Count", str(self.backend.hub_total(query))))
         response = raw_json(200, "[" + ",".join(r[2] for r in rows) + "]", headers)
         response.page_key = req.path
         return response

@@ -1,16 +1,16 @@
-"""Start the sandbox CLI as a subprocess (no pytest needed)::
+"""The one way to run the sandbox as a subprocess: the demo, the integration tests and the
+benchmarks all start it here (no pytest needed)::
 
     from sendoso_sandbox.process import start_sandbox
 
-    handle = start_sandbox(["--scale", "5000", "--rate-limit", "0"])
-    try:
-        handle.url, handle.info["configs"]["sendoso"]
-    finally:
-        handle.stop()
+    with start_sandbox("--scale", "5000", "--rate-limit", "0", latency_ms=250) as sandbox:
+        sandbox.url, sandbox.config("sendoso"), sandbox.stats()
+        sandbox.control("POST", "mutate", {"resource": "sends", "count": 10})
 
-or ``with start_sandbox([...]) as handle: ...``.  ``args`` are the options of
-``sendoso-sandbox serve``.  If the process dies or prints nothing within
-``timeout`` seconds, ``SandboxStartError`` carries the tail of its stderr.
+``args`` are the options of ``sendoso-sandbox serve``; ``latency_ms`` and ``jitter_ms``
+add ``--latency``/``--jitter`` (``set_latency`` changes it while it runs).  If the
+process dies or prints nothing within ``timeout`` seconds, ``SandboxStartError``
+carries the tail of its stderr.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
+
+import requests
+
+STDERR_TAIL = 65536
 
 
 class SandboxStartError(RuntimeError):
@@ -30,10 +35,13 @@ class SandboxStartError(RuntimeError):
 
 
 class SandboxProcess:
+    """A running ``sendoso-sandbox serve``: what it printed, and its control surface."""
+
     def __init__(self, proc: subprocess.Popen, info: dict, stderr_file):
         self.proc = proc
         self.info = info
         self._stderr_file = stderr_file
+        self._stderr_tail = ""
 
     @property
     def url(self) -> str:
@@ -47,13 +55,32 @@ class SandboxProcess:
     def configs(self) -> dict:
         return self.info["configs"]
 
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
+    def config(self, backend: str = "sendoso", **overrides: Any) -> dict:
+        """A copy of the connector config of a backend (``sendoso``, ``cloud_elements``), fields overridden."""
+        config = json.loads(json.dumps(self.configs[backend]))
+        config.update(overrides)
+        return config
 
-    def stderr_text(self) -> str:
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """``METHOD /_sandbox/<path>``; the answer's JSON (None when empty); raises on an error status."""
+        response = requests.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=120)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def stats(self) -> dict:
+        return self.control("GET", "stats")
+
+    def set_latency(self, ms: float, jitter_ms: float = 0) -> dict:
+        """Hold every API answer ``ms`` (plus up to ``jitter_ms``) from now on."""
+        return self.control("POST", "latency", {"ms": ms, "jitter_ms": jitter_ms})
+
+    def stderr_tail(self, limit: int = STDERR_TAIL) -> str:
+        """The end of what it wrote to stderr (kept after it stopped)."""
+        if self._stderr_file.closed:
+            return self._stderr_tail[-limit:]
         self._stderr_file.flush()
-        self._stderr_file.seek(0)
+        size = self._stderr_file.seek(0, os.SEEK_END)
+        self._stderr_file.seek(max(0, size - limit))
         return self._stderr_file.read().decode("utf-8", "replace")
 
     def stop(self, timeout: float = 15.0) -> int:
@@ -67,6 +94,9 @@ class SandboxProcess:
                 self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+        if not self._stderr_file.closed:
+            self._stderr_tail = self.stderr_tail()
+            self._stderr_file.close()
         return self.proc.returncode
 
     def __enter__(self) -> "SandboxProcess":
@@ -74,17 +104,20 @@ class SandboxProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        self._stderr_file.close()
 
 
 def start_sandbox(
-    args: list[str] | None = None,
-    *,
+    *args: str,
+    latency_ms: float | None = None,
+    jitter_ms: float | None = None,
     timeout: float = 120.0,
-    python: str | None = None,
     env: dict | None = None,
 ) -> SandboxProcess:
-    command = [python or sys.executable, "-m", "sendoso_sandbox", "serve", *(args or [])]
+    command = [sys.executable, "-m", "sendoso_sandbox", "serve", *args]
+    if latency_ms is not None:
+        command += ["--latency", str(latency_ms)]
+    if jitter_ms is not None:
+        command += ["--jitter", str(jitter_ms)]
     stderr_file = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file,
@@ -93,6 +126,7 @@ def start_sandbox(
     line = b""
     deadline = time.monotonic() + timeout
     selector = selectors.DefaultSelector()
+    assert proc.stdout is not None  # stdout=PIPE
     selector.register(proc.stdout, selectors.EVENT_READ)
     fd = proc.stdout.fileno()
     try:
@@ -113,5 +147,5 @@ def start_sandbox(
     if not line.endswith(b"\n"):
         handle = SandboxProcess(proc, {}, stderr_file)
         handle.stop(5)
-        raise SandboxStartError(f"sandbox did not start (exit {proc.returncode}): {handle.stderr_text()[-2000:]}")
+        raise SandboxStartError(f"sandbox did not start (exit {proc.returncode}): {handle.stderr_tail(2000)}")
     return SandboxProcess(proc, json.loads(line), stderr_file)

@@ -1,4 +1,4 @@
-"""Request accounting for GET /_sandbox/stats (shape documented in server.py)."""
+"""Request accounting for GET /_sandbox/stats (shape in README.md)."""
 
 from __future__ import annotations
 

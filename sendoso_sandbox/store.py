@@ -12,6 +12,9 @@ Every resource has its own table with the same columns::
     updated_at  text of that updated_at (the hub's derived field for sends)
     doc         the pre-serialised JSON record served as-is
 
+Every read the surfaces need is a method here (they hold no SQL); a hub list is a
+``ListQuery`` (built by the backend from ``where``/``orderBy``) read a keyset page at a time.
+
 Reset without regenerating: before a row is first changed its original is copied
 to ``pristine``; rows created at runtime are listed in ``created``.  Reset copies
 the originals back and deletes the created rows, so it is fast at any scale.
@@ -19,6 +22,7 @@ the originals back and deletes the created rows, so it is fast at any scale.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -29,9 +33,11 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 from . import ceql_sql, data
+from .ceql_sql import Binder
 from .resources import ALL, BY_HUB_PATH, BY_TABLE
 from .timefmt import format_sendoso, now_ms
 
@@ -49,6 +55,52 @@ def _offset_minutes(timestamp: str) -> int:
 
 class StoreError(ValueError):
     """A control request the store cannot honour (unknown resource etc.)."""
+
+
+@dataclass
+class ListQuery:
+    """The rows of one table a hub list shows, in its order: SQL conditions over the
+    table's columns with their bound parameters, and the sort expression."""
+
+    table: str
+    conditions: list[str]
+    bind: Binder
+    sort: str = "id"
+    descending: bool = False
+
+    @property
+    def filters(self) -> str:
+        return " AND ".join(self.conditions) or "1"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a keyset page starts: after the row with this sort value and id, or past the end."""
+
+    value: object = None
+    id: int = 0
+    end: bool = False
+
+
+def _keyset_condition(position: Position | None, sort_sql: str, descending: bool, bind: Binder) -> str:
+    """SQL selecting the rows after the position.
+
+    Row values let SQLite range-scan an (s, id) index.  SQLite sorts NULL first, so
+    ascending pages pass the NULLs first and descending ones last."""
+    if position is None:
+        return "1"
+    if position.end:
+        return "0"
+    last_v, last_id = position.value, bind(position.id)
+    if sort_sql == "id":
+        return f"id {'<' if descending else '>'} {last_id}"
+    if descending:
+        if last_v is None:
+            return f"(s IS NULL AND id < {last_id})"
+        return f"((s, id) < ({bind(last_v)}, {last_id}) OR s IS NULL)"
+    if last_v is None:
+        return f"((s IS NULL AND id > {last_id}) OR s IS NOT NULL)"
+    return f"((s, id) > ({bind(last_v)}, {last_id}))"
 
 
 class Store:
@@ -202,11 +254,56 @@ class Store:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def doc(self, table: str, record_id: int, listed_only: bool = False) -> str | None:
-        cond = " AND pos IS NOT NULL" if listed_only else ""
+    def doc(self, table: str, record_id: int) -> str | None:
         with self.read() as conn:
-            row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?{cond}", (record_id,)).fetchone()
+            row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (record_id,)).fetchone()
         return row[0] if row else None
+
+    def listed_matching(self, table: str, field: str, value: str, offset: int, limit: int) -> tuple[int, list[str]]:
+        """(how many listed records have ``field`` equal to ``value``, the docs at [offset, offset + limit))."""
+        listed = f"FROM {table} WHERE pos IS NOT NULL AND json_extract(doc, '$.{field}') = ?"
+        with self.read() as conn:
+            total = conn.execute(f"SELECT count(*) {listed}", (value,)).fetchone()[0]
+            if offset >= total:
+                return total, []
+            rows = conn.execute(f"SELECT doc {listed} ORDER BY pos LIMIT ? OFFSET ?", (value, limit, offset)).fetchall()
+        return total, [r[0] for r in rows]
+
+    def children(self, table: str, parent_id: int) -> list[str]:
+        """Docs of the records under a parent (a group's members), by id."""
+        with self.read() as conn:
+            rows = conn.execute(f"SELECT doc FROM {table} WHERE parent_id = ? ORDER BY id", (parent_id,)).fetchall()
+        return [r[0] for r in rows]
+
+    def after_id(self, table: str, after_id: int, limit: int) -> list[tuple[int, str]]:
+        """(id, doc) of the records after an id, by id (cursor paging)."""
+        with self.read() as conn:
+            return conn.execute(
+                f"SELECT id, doc FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+            ).fetchall()
+
+    def list_rows(self, query: ListQuery, after: Position | None, offset: int, limit: int) -> list[tuple]:
+        """(id, sort value, doc) of a page of the query: after a position, or from an offset."""
+        bind = query.bind
+        keyset = _keyset_condition(after, query.sort, query.descending, bind)
+        direction = "DESC" if query.descending else "ASC"
+        if query.sort == "id":
+            sql = (
+                f"SELECT id, id, doc FROM {query.table} WHERE {query.filters} AND {keyset}"
+                f" ORDER BY id {direction} LIMIT {bind(limit)} OFFSET {bind(offset)}"
+            )
+        else:
+            sql = (
+                f"SELECT id, s, doc FROM (SELECT id, {query.sort} AS s, doc FROM {query.table} WHERE {query.filters})"
+                f" WHERE {keyset} ORDER BY s {direction}, id {direction} LIMIT {bind(limit)} OFFSET {bind(offset)}"
+            )
+        with self.read() as conn:
+            return conn.execute(sql, bind.params).fetchall()
+
+    def count_rows(self, query: ListQuery) -> int:
+        with self.read() as conn:
+            sql = f"SELECT count(*) FROM {query.table} WHERE {query.filters}"
+            return conn.execute(sql, query.bind.params).fetchone()[0]
 
     def query_docs(self, sql: str, params: list | tuple) -> list[tuple]:
         with self.read() as conn:
@@ -303,7 +400,7 @@ class Store:
         doc["status"] = status
         doc["status_updates"].append({"status": status, "occurred_at": occurred})
         cents = int(doc["current_total_cost"].replace(".", ""))
-        doc["current_total_cost"] = data._money(max(0, cents + rng.randrange(-500, 1500)))
+        doc["current_total_cost"] = data.money(max(0, cents + rng.randrange(-500, 1500)))
         conn.execute(
             "UPDATE sends SET doc = ?, updated_ms = ?, updated_at = ? WHERE id = ?",
             (data.dumps(doc), at, occurred, record_id),
@@ -373,7 +470,7 @@ class Store:
                     doc = json.loads(rng.choice(templates)[0])
                     offset = _offset_minutes(doc["created_at"])
                     doc["id"] = max_id
-                    doc["send_gid"] = data.base64.b64encode(f"gid://sendoso/Send/{max_id}".encode()).decode()
+                    doc["send_gid"] = base64.b64encode(f"gid://sendoso/Send/{max_id}".encode()).decode()
                     doc["status"] = "Processing"
                     doc["created_at"] = format_sendoso(created_ms, offset)
                     doc["status_updates"] = []

@@ -1,4 +1,4 @@
-"""Request/response values passed between the HTTP layer and the handlers."""
+"""The values passed between the HTTP wire (server.py) and everything behind it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    base_url: str  # http://host:port, for absolute links (marketplace next_page)
+    base_url: str  # http://host:port, for absolute links (marketplace next_page) and the connector configs
     client_ip: str = "127.0.0.1"
 
     @classmethod
@@ -41,6 +41,15 @@ class Response:
     content_type: str | None = JSON_TYPE
     # Set on list pages: repeat_page faults replay the last page served under this key.
     page_key: str | None = None
+    # What the fault layer asks of the wire: hold the answer this long before sending it
+    # (latency, slow faults), and send only half of the body before hanging up (drop faults).
+    hold_seconds: float = 0.0
+    cut_mid_body: bool = False
+
+
+def plain_number(value: float):
+    """A number as JSON shows it to people: 10, not 10.0."""
+    return int(value) if float(value).is_integer() else value
 
 
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

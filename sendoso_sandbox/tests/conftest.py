@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from sendoso_sandbox.server import Sandbox
+from sendoso_sandbox import Sandbox
 
 
 class Client:

@@ -11,11 +11,11 @@ import pytest
 import requests
 
 from sendoso_sandbox.process import SandboxStartError, start_sandbox
-from sendoso_sandbox.server import Sandbox
+from sendoso_sandbox import Sandbox
 
 
 def test_json_line_and_config_shapes():
-    with start_sandbox(["--scale", "200", "--seed", "9", "--rate-limit", "7", "--token-ttl", "600"]) as h:
+    with start_sandbox("--scale", "200", "--seed", "9", "--rate-limit", "7", "--token-ttl", "600") as h:
         info = h.info
         assert list(info) == ["url", "access_token", "configs"]
         url = info["url"]
@@ -42,7 +42,7 @@ def test_json_line_and_config_shapes():
 
 
 def test_sigint_exits_cleanly_and_unlimited_rate_prints_zero():
-    h = start_sandbox(["--scale", "50", "--rate-limit", "0"])
+    h = start_sandbox("--scale", "50", "--rate-limit", "0")
     try:
         assert h.configs["sendoso"]["requests_per_second"] == 0
         assert h.configs["cloud_elements"]["requests_per_second"] == 0
@@ -56,14 +56,14 @@ def test_sigint_exits_cleanly_and_unlimited_rate_prints_zero():
 
 
 def test_same_seed_same_config_across_processes():
-    with start_sandbox(["--scale", "50", "--seed", "4"]) as a, start_sandbox(["--scale", "50", "--seed", "4"]) as b:
+    with start_sandbox("--scale", "50", "--seed", "4") as a, start_sandbox("--scale", "50", "--seed", "4") as b:
         strip = lambda info: {k: {kk: vv for kk, vv in v["backend"].items() if "url" not in kk} for k, v in info["configs"].items()}
         assert strip(a.info) == strip(b.info) and a.access_token == b.access_token
 
 
 def test_bad_arguments_fail_to_start():
     with pytest.raises(SandboxStartError):
-        start_sandbox(["--rate-limit", "-1"], timeout=30)
+        start_sandbox("--rate-limit", "-1", timeout=30)
     done = subprocess.run([sys.executable, "-m", "sendoso_sandbox", "serve", "--bogus"], capture_output=True, timeout=30)
     assert done.returncode == 2 and done.stdout == b""
 

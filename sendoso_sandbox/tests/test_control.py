@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from sendoso_sandbox.ceql_sql import literal_instant_ms
-from sendoso_sandbox.server import Sandbox
+from sendoso_sandbox import Sandbox
 
 
 def test_stats_shape_and_counting(client):
