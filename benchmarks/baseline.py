@@ -4,8 +4,9 @@
 
 It fetches the same pages the connector fetches (same URL, same paging, on the hub the same
 `where=`), and writes the same Airbyte RECORD lines: the same record data with the derived
-`updated_at` (latest `status_updates[].occurred_at`, else `created_at`, in UTC) and without
-top-level nulls (as the CDK's serializer writes them), the records the stream filter keeps,
+`updated_at` (latest `status_updates[].occurred_at`, else `created_at`, in UTC), every
+timestamp in UTC (the schema's canonical form) and without top-level nulls (as the CDK's
+serializer writes them), the records the stream filter keeps,
 then one STATE line. It has no framework, no schema, no
 error handling beyond `raise_for_status`: it is the cost of the work itself, which the
 connector is compared with. Only the benchmark's own filter (`current_total_cost IS NOT
@@ -40,10 +41,20 @@ def updated_at(send: dict[str, Any]) -> Optional[str]:
             moment = _instant(occurred)
             if latest is None or moment > latest:
                 latest = moment
-    if latest is None:
-        return None
-    utc = latest.astimezone(_UTC)
+    return _utc_text(latest) if latest is not None else None
+
+
+def _utc_text(moment: datetime) -> str:
+    utc = moment.astimezone(_UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def timestamps_in_utc(send: dict[str, Any]) -> None:
+    if send.get("created_at"):
+        send["created_at"] = _utc_text(_instant(send["created_at"]))
+    for update in send.get("status_updates") or ():
+        if update.get("occurred_at"):
+            update["occurred_at"] = _utc_text(_instant(update["occurred_at"]))
 
 
 def _keep(config: dict[str, Any]):
@@ -133,6 +144,7 @@ def main(argv: Optional[list[str]] = None) -> None:
                 continue
             if cursor is not None and (latest is None or cursor > latest):
                 latest = cursor
+            timestamps_in_utc(send)
             # The CDK's message serializer leaves out top-level nulls; so does the baseline.
             data = {key: value for key, value in send.items() if value is not None}
             out.write(
