@@ -25,4 +25,4 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-pyairbyte build dist *.egg-info .pytest_cache .hypothesis
