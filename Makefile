@@ -43,4 +43,4 @@ lock: $(BIN)/uv
 		--custom-compile-command 'make lock' --quiet --output-file $(LOCK)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-pyairbyte build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis

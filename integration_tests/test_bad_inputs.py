@@ -294,15 +294,6 @@ def test_catalog_with_an_unknown_stream(box: RunningSandbox, users_catalog: Dict
     assert "Refresh the source schema" in message
 
 
-def test_catalog_with_an_unsupported_sync_mode(box: RunningSandbox, users_catalog: Dict[str, Any]) -> None:
-    catalog = copy.deepcopy(users_catalog)
-    catalog["streams"][0].update(sync_mode="incremental", cursor_field=["id"], destination_sync_mode="append")
-
-    message = _config_error(guarded_run("read", config=box.config(), catalog=catalog))
-
-    assert "the stream 'users' cannot be read in incremental mode (only full_refresh)" in message
-
-
 def test_catalog_that_is_not_a_catalog(box: RunningSandbox) -> None:
     message = _config_error(guarded_run("read", config=box.config(), catalog={"streams": [{"name": "users"}]}))
     assert "catalog" in message.lower() or "stream" in message.lower()

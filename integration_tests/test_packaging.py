@@ -250,6 +250,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
 
     for left_out in (
         ".venv/bin/python",
+        ".venv-pyairbyte/bin/python",
         ".git/HEAD",
         "secrets/config.json",
         "benchmarks/results/latest.json",
