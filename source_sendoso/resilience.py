@@ -19,6 +19,7 @@ import functools
 import logging
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import InitVar, dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -35,11 +36,14 @@ from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.pages import max_concurrent_requests
+
 logger = logging.getLogger("airbyte")
 
 # The query parameters that choose a page: Sendoso's `page`, the marketplace's `after`,
 # the hub's `nextPage`. Two requests that differ only in these read the same list.
 _PAGING_PARAMETERS = frozenset({"page", "after", "nextPage"})
+_NONE = object()
 
 
 @dataclass
@@ -60,9 +64,12 @@ class ResponseGuard(DeclarativeErrorHandler):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._lock = threading.Lock()
-        # Per list (URL without its paging parameters): the paging value and the body of
-        # the last readable page; and per request URL, how often it answered a repeat.
-        self._last_page: Dict[str, Tuple[Optional[str], bytes]] = {}
+        # Per list (URL without its paging parameters): the bodies of its last readable pages
+        # by paging value, as many as can be read at once twice over (pages.py reads several
+        # pages of a list at a time, and they come back in any order); and per request URL,
+        # how often it answered a repeat.
+        self._recent_pages: Dict[str, "OrderedDict[Optional[str], bytes]"] = {}
+        self._pages_kept = 2 * max_concurrent_requests(self.config or {}) + 2
         self._repeats: Dict[str, int] = {}
 
     def interpret_response(
@@ -99,14 +106,18 @@ class ResponseGuard(DeclarativeErrorHandler):
         # the worker thread then waits to get back (milliseconds per page, measured).
         url = str(response.request.url if response.request is not None else response.url)
         with self._lock:
-            previous = self._last_page.get(list_key)
-            if previous is None or previous[1] != body or previous[0] == page:
-                self._last_page[list_key] = (page, body)
+            recent = self._recent_pages.setdefault(list_key, OrderedDict())
+            repeated = next((other for other, seen in recent.items() if other != page and seen == body), _NONE)
+            if repeated is _NONE:
+                recent[page] = body
+                recent.move_to_end(page)
+                while len(recent) > self._pages_kept:
+                    recent.popitem(last=False)
                 self._repeats.pop(url, None)
                 return None
             repeats = self._repeats[url] = self._repeats.get(url, 0) + 1
         message = (
-            f"Sendoso answered {where} (page {page}) with exactly the same content as the page before it"
+            f"Sendoso answered {where} (page {page}) with exactly the same content as the page before it (page {repeated or 1})"
         )
         if repeats <= self.repeat_retries:
             return _retry(f"{message}; retrying so that no record is read twice.")

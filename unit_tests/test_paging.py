@@ -29,7 +29,8 @@ class PagingTest(TestCase):
 
         output = read_stream("users", ConfigBuilder().with_per_page(2).build())
 
-        assert [record["id"] for record in record_data(output)] == [1, 2, 3, 4, 5]
+        # Pages 2 and 3 are read at the same time, in no set order.
+        assert sorted(record["id"] for record in record_data(output)) == [1, 2, 3, 4, 5]
 
 
     @HttpMocker()
@@ -46,7 +47,7 @@ class PagingTest(TestCase):
     @HttpMocker()
     def test_given_server_repeats_a_page_when_read_then_fail_instead_of_looping(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
-        same_page = page_response("/users", [user(1), user(2)], page=1, per_page=2, total=10)
+        same_page = page_response("/users", [user(1), user(2)], page=1, per_page=2, total=4)
         http_mocker.get(list_request("/users", per_page=2), same_page)
         second_page = list_request("/users", page=2, per_page=2)
         http_mocker.get(second_page, same_page)
