@@ -16,9 +16,11 @@ CDK would otherwise take for success, or wait on for minutes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import InitVar, dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
@@ -218,6 +220,12 @@ def _within(seconds: float, request_once: Callable[[Any], Any], authenticator: A
     return outcome["token"]
 
 
+def _again(failure: AirbyteTracedException) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=failure.message, internal_message=failure.internal_message, failure_type=failure.failure_type
+    )
+
+
 def bound_token_refresh(
     authenticator_class: type = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
     max_tries: int = TOKEN_MAX_TRIES,
@@ -254,11 +262,22 @@ def bound_token_refresh(
 
     @functools.wraps(request_once)
     def make_handled_request(self: Any) -> Any:
+        # The threads reading a stream's pages at once (pages.py) share its authenticator, and
+        # each would ask for a token again after another one's refresh failed: a rejected refresh
+        # token is not sent again, and an endpoint that kept failing is not tried again for as
+        # long as it was tried.
+        endpoint = self.get_token_refresh_endpoint()
+        refresh_token = getattr(self, "get_refresh_token", lambda: None)()
+        rejected_key = ("rejected", hashlib.sha256(str(refresh_token).encode()).hexdigest())
+        given_ups = self.__dict__.setdefault("_sendoso_given_up", {})
+        for key in (rejected_key, ("down", endpoint)):
+            given_up = given_ups.get(key)
+            if given_up is not None and time.monotonic() < given_up[0]:
+                raise _again(given_up[1])
         try:
             return retried(self)
         except _TOKEN_TRANSIENT as error:
-            endpoint = self.get_token_refresh_endpoint()
-            raise AirbyteTracedException(
+            failure = AirbyteTracedException(
                 message=(
                     f"Sendoso's OAuth token endpoint ({endpoint}) kept failing ({_describe(error)}), so no access "
                     f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. Sendoso may be down: retry the sync later. "
@@ -266,7 +285,13 @@ def bound_token_refresh(
                 ),
                 internal_message=f"Token refresh failed after retries: {error!r}",
                 failure_type=FailureType.transient_error,
-            ) from error
+            )
+            given_ups[("down", endpoint)] = (time.monotonic() + max_time, failure)
+            raise failure from error
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                given_ups[rejected_key] = (float("inf"), error)
+            raise
 
     make_handled_request._sendoso_bounded = True  # type: ignore[attr-defined]
     authenticator_class._make_handled_request = make_handled_request  # type: ignore[method-assign]
