@@ -3,9 +3,10 @@ CDK would otherwise take for success, or wait on for minutes.
 
 - `ResponseGuard`: first in every requester's error handlers. A 200 whose body is not JSON
   (cut short, or empty) is read by the CDK's JSON decoder as a page without records, which
-  ends paging: every later page would be silently lost. A page whose body is byte for byte
-  the page before it (a server or proxy serving a stale page) would deliver its records
-  twice. Both are retried instead. And a hub 404 that only says "No <things> found" is an
+  ends paging: every later page would be silently lost. A page that is not the page asked
+  for (a Sendoso page whose `current_page` says another; a hub page byte for byte the page
+  before it: a server or proxy serving a stale page) would deliver its records twice. Both
+  are retried instead. And a hub 404 that only says "No <things> found" is an
   empty result, not a failure.
 - `bound_token_refresh()`: the CDK waits on the OAuth token endpoint without a timeout,
   retries a failing one for up to 300 s and then fails with an unexplained system error.
@@ -21,7 +22,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import InitVar, dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -38,19 +38,16 @@ from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso.pages import max_concurrent_requests
-
 logger = logging.getLogger("airbyte")
 
 # The query parameters that choose a page: Sendoso's `page`, the marketplace's `after`,
 # the hub's `nextPage`. Two requests that differ only in these read the same list.
 _PAGING_PARAMETERS = frozenset({"page", "after", "nextPage"})
-_NONE = object()
 
 
 @dataclass
 class ResponseGuard(DeclarativeErrorHandler):
-    """Retries a 200 that is not a readable page, or that repeats the page before it.
+    """Retries a 200 that is not a readable page, or that is a page already sent.
 
     Leaves every other answer to the error handler after it (returns no resolution). A
     repeated page is retried `repeat_retries` times, then fails the stream as a transient
@@ -66,12 +63,9 @@ class ResponseGuard(DeclarativeErrorHandler):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._lock = threading.Lock()
-        # Per list (URL without its paging parameters): the bodies of its last readable pages
-        # by paging value, as many as can be read at once twice over (pages.py reads several
-        # pages of a list at a time, and they come back in any order); and per request URL,
-        # how often it answered a repeat.
-        self._recent_pages: Dict[str, "OrderedDict[Optional[str], bytes]"] = {}
-        self._pages_kept = 2 * max_concurrent_requests(self.config or {}) + 2
+        # Per list (URL without its paging parameters): the paging value and the body of
+        # the last readable page; and per request URL, how often it answered a repeat.
+        self._last_page: Dict[str, Tuple[Optional[str], bytes]] = {}
         self._repeats: Dict[str, int] = {}
 
     def interpret_response(
@@ -96,31 +90,34 @@ class ResponseGuard(DeclarativeErrorHandler):
         if not body.strip():
             return _retry(f"Sendoso answered {where} with HTTP 200 and an empty body; retrying.")
         try:
-            orjson.loads(body)
+            parsed = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             return _retry(f"Sendoso answered {where} with HTTP 200 and a body that is not valid JSON ({error}); retrying.")
-        return self._check_repeat(response, body, where)
+        return self._check_repeat(response, body, parsed, where)
 
-    def _check_repeat(self, response: requests.Response, body: bytes, where: str) -> Optional[ErrorResolution]:
-        list_key, page = _list_and_page(response.request.url if response.request is not None else response.url)
-        # The body itself is kept, not a hash of it: two pages differ within their first
-        # bytes (`current_page`), while hashing reads all of it and releases the GIL, which
-        # the worker thread then waits to get back (milliseconds per page, measured).
+    def _check_repeat(self, response: requests.Response, body: bytes, parsed: Any, where: str) -> Optional[ErrorResolution]:
         url = str(response.request.url if response.request is not None else response.url)
+        list_key, page = _list_and_page(url)
+        answered = parsed.get("current_page") if isinstance(parsed, dict) else None
         with self._lock:
-            recent = self._recent_pages.setdefault(list_key, OrderedDict())
-            repeated = next((other for other, seen in recent.items() if other != page and seen == body), _NONE)
-            if repeated is _NONE:
-                recent[page] = body
-                recent.move_to_end(page)
-                while len(recent) > self._pages_kept:
-                    recent.popitem(last=False)
+            if answered is not None:
+                # A Sendoso page says which page it is. The pages of a list are read several at
+                # a time (pages.py) and come back in any order, so which of two identical
+                # bodies was the page asked for can only be told this way.
+                repeated = None if str(answered) == (page or "1") else str(answered)
+            else:
+                # The body itself is kept, not a hash of it: two pages differ within their
+                # first bytes, while hashing reads all of it and releases the GIL, which the
+                # worker thread then waits to get back (milliseconds per page, measured).
+                previous = self._last_page.get(list_key)
+                repeated = None if previous is None or previous[1] != body or previous[0] == page else (previous[0] or "1")
+                if repeated is None:
+                    self._last_page[list_key] = (page, body)
+            if repeated is None:
                 self._repeats.pop(url, None)
                 return None
             repeats = self._repeats[url] = self._repeats.get(url, 0) + 1
-        message = (
-            f"Sendoso answered {where} (page {page}) with exactly the same content as the page before it (page {repeated or 1})"
-        )
+        message = f"Sendoso answered {where} (page {page or 1}) with a page it had already sent (page {repeated})"
         if repeats <= self.repeat_retries:
             return _retry(f"{message}; retrying so that no record is read twice.")
         # Raised, not returned as FAIL: the CDK's composite handler passes a FAIL on to the next
