@@ -30,9 +30,10 @@ The records of a page are on the output queue before the paginator is asked for 
 page, and the state goes through the same queue, so a state never overtakes the records it
 covers. When the pages of a direct API list are read several at a time (pages.py), the
 position is the lowest page not read yet, every page before it read and its records out;
-``highest_seen`` counts every page read so far, below the position or not. Cursor values are the canonical UTC text the stream's transformations write
-(``YYYY-MM-DDTHH:MM:SS.mmmZ``), so the highest is found by comparing text; the CDK's cursor
-is told the highest of each page rather than parsing every record.
+``highest_seen`` counts every page read so far, below the position or not. Cursor values are
+the canonical UTC text the stream's transformations write (``YYYY-MM-DDTHH:MM:SS.mmmZ``), so
+the highest is found by comparing text; the CDK's cursor is told the highest of each page
+rather than parsing every record.
 """
 
 from __future__ import annotations
