@@ -1,6 +1,6 @@
 """`make bench`: the connector's performance, each figure beside its baseline.
 
-    .venv/bin/python -m benchmarks                 # everything, about 5-7 minutes on 2 cores
+    .venv/bin/python -m benchmarks                 # everything, about 10 minutes on 2 cores
     .venv/bin/python -m benchmarks --only throughput rate --runs 5
     .venv/bin/python -m benchmarks --quick         # small scales, one run: a smoke test
 
@@ -9,6 +9,8 @@
 3. memory      peak RSS of a read at 10k and at 500k sends
 4. incremental a second sync after 1% of sends changed: requests and records, both backends
 5. startup     spec / check / discover wall time vs the bare CDK's `spec`
+6. latency     share of the 10 req/s ceiling at 0, 100, 250, 500 ms per answer: pages read at
+               once (max_concurrent_requests default) next to one at a time, and their 429s
 
 A complete run writes `benchmarks/results.json` (the latest figures, quoted in README.md);
 a partial or --quick run writes `benchmarks/results/partial.json` instead. Nothing here is
@@ -25,10 +27,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from . import incremental, memory, rate_ceiling, startup, throughput
+from . import incremental, latency, memory, rate_ceiling, startup, throughput
 from .common import REPO, RESULTS_DIR, git_commit, machine, versions
 
-ALL = ("throughput", "rate", "memory", "incremental", "startup")
+ALL = ("throughput", "rate", "memory", "incremental", "startup", "latency")
 
 
 def _fmt(value: Optional[float], digits: int = 0, suffix: str = "") -> str:
@@ -107,6 +109,18 @@ def table(results: dict[str, Any]) -> str:
             add((f"5. start-up {name} (s)", _fmt(w["median"], 2), _fmt(bare["median"], 2) + " bare CDK spec",
                  f"{s[name]['ratio_to_bare_spec']:.2f}", f"{w['runs']} runs, spread {_pct(w['spread'])} / {_pct(bare['spread'])}"))
 
+    if "latency" in b:
+        lat = b["latency"]
+        for milliseconds, runs in lat["latency"].items():
+            at_once, one = runs.get("default"), runs.get("1")
+            if at_once is None or one is None:
+                continue
+            add((f"6. {int(milliseconds)} ms per answer, pages at once vs one at a time (records/s)",
+                 _fmt(at_once["sustained_records_per_s"]), _fmt(one["sustained_records_per_s"]) + " one at a time",
+                 f"{_pct(at_once['share_of_ceiling'])} / {_pct(one['share_of_ceiling'])}",
+                 f"of the 1,000/s ceiling; {at_once['throttled_429']} / {one['throttled_429']} x 429, "
+                 f"{at_once['pages']} pages"))
+
     header = ("figure", "connector", "baseline", "ratio", "runs / notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
     lines = ["  ".join(cell.ljust(widths[i]) if i in (0, 4) else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
@@ -142,6 +156,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                      small_runs=1 if quick else 3),
         "incremental": lambda: incremental.run(scale=5_000 if quick else 20_000),
         "startup": lambda: startup.run(runs=2 if quick else 5),
+        "latency": lambda: latency.run(scale=2_000 if quick else 10_000),
     }
     for name in selected:
         t0 = time.monotonic()

@@ -71,6 +71,8 @@ CONFIG_CASES = [
         (lambda c: c.__setitem__("per_page", "ten"), "per_page"),
         (lambda c: c.__setitem__("per_page", 0), "per_page"),
         (lambda c: c.__setitem__("requests_per_second", "fast"), "requests_per_second"),
+        (lambda c: c.__setitem__("max_concurrent_requests", 0), "max_concurrent_requests"),
+        (lambda c: c.__setitem__("max_concurrent_requests", "many"), "max_concurrent_requests"),
         (lambda c: c.__setitem__("start_date", 20250101), "start_date"),
         (lambda c: c.__setitem__("start_date", "last tuesday"), "start_date"),
         (lambda c: c.__setitem__("lookback_window_days", -1), "lookback_window_days"),
@@ -81,7 +83,7 @@ CONFIG_CASES = [
 ]
 CONFIG_IDS = [
     "missing-client-secret", "missing-refresh-token", "missing-backend", "unknown-backend", "per-page-text",
-    "per-page-zero", "rate-text", "start-date-number", "start-date-words", "negative-lookback",
+    "per-page-zero", "rate-text", "concurrency-zero", "concurrency-text", "start-date-number", "start-date-words", "negative-lookback",
     "filters-not-a-list", "filter-without-where", "plain-http-api-url", "plain-http-token-url",
 ]
 

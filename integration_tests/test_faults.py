@@ -391,7 +391,7 @@ def test_page_repeated_by_the_server(matrix: Dict[str, RowResult]) -> None:
     _complete_and_duplicate_free(result, matrix["test_clean_sync"], ["users", "sends"])
     assert _faults(result, "repeat_page") == 1
     assert result.retries == 1
-    assert any("same content as the page before it" in m["log"]["message"] for m in result.run.of_type("LOG"))
+    assert any("with a page it had already sent" in m["log"]["message"] for m in result.run.of_type("LOG"))
 
 
 def test_access_token_revoked_mid_sync(matrix: Dict[str, RowResult]) -> None:

@@ -3,18 +3,23 @@ with the last state it emitted.
 
 Every incremental stream writes its state after every page (source_sendoso/checkpoints.py):
 until its pass is done, the cursor stays where the pass started and `pass.next_page` says
-where the pass got to. What is asserted: the checkpoints follow their pages' records; a
-restarted sync asks for the page it reached, not the first one; every record of the source is
-delivered at least once across the two runs; nothing older than the cursor it was given comes
-back; the finished pass leaves a state without `pass`, its cursor at the highest value read
-before the kill, so that a change to a page read before the kill is not skipped.
+where the pass got to. The direct API's pages are read several at a time (source_sendoso/pages.py):
+the position is then the lowest page not read yet. What is asserted, with the pages read one at a
+time (`max_concurrent_requests: 1`) and several at a time: the checkpoints follow the records of
+every page before their position; a restarted sync asks for the page it reached, not the first
+one, and reads again at most the pages that were in flight when it was killed; every record of
+the source is delivered at least once across the two runs; nothing older than the cursor it was
+given comes back; the finished pass leaves a state without `pass`, its cursor at the highest
+value read before the kill, so that a change to a page read before the kill is not skipped.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional
+import time
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
+import requests
 
 from reliability import (
     StreamingRun,
@@ -30,8 +35,13 @@ from sandbox import ConnectorRun, RunningSandbox, configured_catalog
 STREAMS = ["users", "groups", "sends"]
 INCREMENTAL = {"groups", "sends"}
 PER_PAGE = 100
-# Holds the third page of sends, so that the kill lands while sends is being read.
+DEFAULT_CONCURRENCY = 8  # the spec's default of max_concurrent_requests
+# Holds the third page of sends asked for, so that the kill lands while sends is being read.
 HOLD_SENDS = {"kind": "slow", "path_prefix": "/api/v3/send", "every": 3, "times": 1, "seconds": 3}
+# Sendoso answers from across the internet: every API request answered a quarter second late.
+LATENCY = {"kind": "slow", "path_prefix": "/api/v3", "seconds": 0.25}
+ONE_AT_A_TIME = {"max_concurrent_requests": 1}
+CONCURRENCIES = [pytest.param(ONE_AT_A_TIME, id="one-page-at-a-time"), pytest.param({}, id="pages-at-once")]
 
 
 @pytest.fixture(scope="module")
@@ -51,33 +61,85 @@ def catalog(discovered: Dict[str, Any]) -> Dict[str, Any]:
     return configured_catalog(discovered, STREAMS, incremental=True)
 
 
-def _kill_after_a_page_of_sends_is_checkpointed(run: StreamingRun, message: Dict[str, Any]) -> None:
+def _sends_position(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
-        if (message["state"]["stream"].get("stream_state") or {}).get("pass"):
+        return (message["state"]["stream"].get("stream_state") or {}).get("pass")
+    return None
+
+
+def _kill_after_a_page_of_sends_is_checkpointed(run: StreamingRun, message: Dict[str, Any]) -> None:
+    if _sends_position(message):
+        run.kill()
+
+
+def _kill_once_a_page_past_the_checkpoint_is_out(run: StreamingRun, message: Dict[str, Any]) -> None:
+    """Kills when the records of a page past the last checkpoint of sends are out: a page read
+    ahead of one still in flight, which the restarted sync reads again."""
+    positions = [p for p in map(_sends_position, run.messages) if p]
+    if positions and message["type"] == "RECORD" and message["record"]["stream"] == "sends":
+        out = sum(1 for m in run.messages if m["type"] == "RECORD" and m["record"]["stream"] == "sends")
+        if out > (positions[-1]["next_page"] - 1) * PER_PAGE:
             run.kill()
 
 
-def _checkpointed_sends(run: ConnectorRun) -> List[Dict[str, Any]]:
-    """The sends a killed run emitted before its last checkpoint of sends."""
-    checkpointed: List[Dict[str, Any]] = []
-    pending: List[Dict[str, Any]] = []
-    for message in run.messages:
-        if message["type"] == "RECORD" and message["record"]["stream"] == "sends":
-            pending.append(message["record"]["data"])
-        elif message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
-            checkpointed, pending = checkpointed + pending, []
-    return checkpointed
+def _pages_of_sends(box: RunningSandbox) -> Dict[Any, int]:
+    """The page each send is on in Sendoso's listing now, asked of the sandbox directly."""
+    pages: Dict[Any, int] = {}
+    page = 1
+    while True:
+        response = requests.get(
+            f"{box.url}/api/v3/send",
+            params={"page": page, "per_page": PER_PAGE},
+            headers={"Authorization": f"Bearer {box.info['access_token']}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        sends = response.json()["sends"]
+        pages.update((send["id"], page) for send in sends)
+        if len(sends) < PER_PAGE:
+            return pages
+        page += 1
 
 
-def _read_killed(box: RunningSandbox, catalog: Dict[str, Any], state: Optional[List[Dict[str, Any]]] = None) -> ConnectorRun:
-    box.control("POST", "faults", HOLD_SENDS)
-    config = box.config()
-    streaming = StreamingRun(config, catalog, state=state, on_message=_kill_after_a_page_of_sends_is_checkpointed, timeout=120).run()
+def _checkpointed_sends(run: ConnectorRun, pages: Dict[Any, int]) -> List[Dict[str, Any]]:
+    """The sends a killed run emitted from the pages before its last checkpoint of sends."""
+    positions = [p for p in map(_sends_position, run.messages) if p]
+    reached = positions[-1]["next_page"] if positions else 1
+    return [send for send in run.records_of("sends") if pages[send["id"]] < reached]
+
+
+def _read_killed(
+    box: RunningSandbox,
+    catalog: Dict[str, Any],
+    state: Optional[List[Dict[str, Any]]] = None,
+    settings: Optional[Dict[str, Any]] = None,
+    faults: Any = HOLD_SENDS,
+    kill_when: Callable[[StreamingRun, Dict[str, Any]], None] = _kill_after_a_page_of_sends_is_checkpointed,
+) -> ConnectorRun:
+    box.control("POST", "faults", faults)
+    config = box.config(**(settings or {}))
+    streaming = StreamingRun(config, catalog, state=state, on_message=kill_when, timeout=120).run()
     box.control("DELETE", "faults")
     assert streaming.killed, "the sync ended before it could be killed"
+    _let_requests_in_flight_end()
     run = streaming.as_run()
     assert_no_secrets(run, config, [box.info["access_token"]])
     return run
+
+
+def _last_sends_state_index(run: ConnectorRun) -> int:
+    return max(index for index, message in enumerate(run.messages) if _sends_position(message))
+
+
+def _let_requests_in_flight_end() -> None:
+    """The sandbox counts a request once it has answered it: the held page a killed sync had
+    asked for must be counted before the requests of the restarted sync are."""
+    time.sleep(HOLD_SENDS["seconds"] + 0.5)
+
+
+def _pages_read_again(killed: ConnectorRun, resumed: ConnectorRun, pages: Dict[Any, int]) -> set:
+    again = {send["id"] for send in killed.records_of("sends")} & {send["id"] for send in resumed.records_of("sends")}
+    return {pages[send_id] for send_id in again}
 
 
 def _merged(earlier: List[Dict[str, Any]], later: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -107,37 +169,70 @@ def _sends_requests(box: RunningSandbox, backend: str = "sendoso") -> int:
     return box.stats()["requests"].get(f"GET {path} 200", 0)
 
 
-def test_sends_is_checkpointed_after_every_page_with_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
-    run = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
+@pytest.mark.parametrize("settings", CONCURRENCIES)
+def test_sends_is_checkpointed_after_every_page_with_the_page_it_reached(
+    box: RunningSandbox, catalog: Dict[str, Any], settings: Dict[str, Any]
+) -> None:
+    run = guarded_run("read", config=box.config(**settings), catalog=catalog, known_secrets=[box.info["access_token"]])
 
     assert run.returncode == 0, run.errors
     held = box.stats()["records"]["sends"]
-    sends_read, positions = 0, []
+    pages = _pages_of_sends(box)
+    out, positions = set(), []
     for message in run.messages:
         if message["type"] == "RECORD" and message["record"]["stream"] == "sends":
-            sends_read += 1
-        elif message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
-            position = message["state"]["stream"]["stream_state"].get("pass")
-            if position is not None:
-                # Every record of the pages before the position is out before the state is.
-                assert sends_read == (position["next_page"] - 1) * PER_PAGE, position
-                positions.append(position["next_page"])
-    assert positions == list(range(2, held // PER_PAGE + 2))
-    assert sends_read == held
+            out.add(message["record"]["data"]["id"])
+        elif _sends_position(message):
+            position = _sends_position(message)
+            # Every record of the pages before the position is out before the state is.
+            owed = {send_id for send_id, page in pages.items() if page < position["next_page"]}
+            assert owed <= out, f"checkpoint at page {position['next_page']} ahead of {len(owed - out)} records"
+            if settings == ONE_AT_A_TIME:
+                assert len(out) == (position["next_page"] - 1) * PER_PAGE, position  # and of no page after it
+            positions.append(position["next_page"])
+    if settings == ONE_AT_A_TIME:
+        assert positions == list(range(2, held // PER_PAGE + 2))
+    else:
+        # Pages read at once move the position by several pages at a time, never back.
+        assert positions == sorted(set(positions)) and positions[-1] == held // PER_PAGE + 1
+    assert len(out) == held == len(run.records_of("sends"))
     final = [s for s in last_states(run) if s["stream"]["stream_descriptor"]["name"] == "sends"][0]["stream"]["stream_state"]
     assert "pass" not in final
     assert final["updated_at"] == max(r["updated_at"] for r in run.records_of("sends"))
 
 
-def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
-    killed = _read_killed(box, catalog)
+@pytest.mark.parametrize(
+    "settings, faults, kill_when, in_flight",
+    [
+        pytest.param(ONE_AT_A_TIME, HOLD_SENDS, _kill_after_a_page_of_sends_is_checkpointed, 1, id="one-page-at-a-time"),
+        pytest.param({}, HOLD_SENDS, _kill_after_a_page_of_sends_is_checkpointed, DEFAULT_CONCURRENCY, id="pages-at-once"),
+        # Three pages at a time behind a quarter second of latency, one of them held: killed
+        # once pages past the checkpoint are out, which the restarted sync reads again.
+        pytest.param(
+            {"max_concurrent_requests": 3}, [LATENCY, HOLD_SENDS], _kill_once_a_page_past_the_checkpoint_is_out, 3,
+            id="three-at-once-at-250-ms",
+        ),
+    ],
+)
+def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(
+    box: RunningSandbox,
+    catalog: Dict[str, Any],
+    settings: Dict[str, Any],
+    faults: Any,
+    kill_when: Callable[[StreamingRun, Dict[str, Any]], None],
+    in_flight: int,
+) -> None:
+    pages = _pages_of_sends(box)
+    killed = _read_killed(box, catalog, settings=settings, faults=faults, kill_when=kill_when)
     first_states = last_states(killed)
     position = _pass(first_states, "sends")
     assert position is not None, "killed before sends checkpointed a page"
     delivered_before = records_by_stream(killed)
     requests_before = _sends_requests(box)
 
-    resumed = guarded_run("read", config=box.config(), catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
+    resumed = guarded_run(
+        "read", config=box.config(**settings), catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]]
+    )
 
     assert resumed.returncode == 0, resumed.errors
     held = box.stats()["records"]
@@ -149,11 +244,15 @@ def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: Running
     for stream in STREAMS:
         union = {key_of(stream, r) for r in delivered_before.get(stream, []) + delivered_after.get(stream, [])}
         assert len(union) == held[stream], f"{stream}: {held[stream] - len(union)} records never delivered"
+    # Read again: only pages that were in flight at the kill, from the position on.
+    read_again = _pages_read_again(killed, resumed, pages)
+    assert len(read_again) <= in_flight and all(page >= position["next_page"] for page in read_again), read_again
     final_states = _merged(first_states, last_states(resumed))
     assert _pass(final_states, "sends") is None
     # The cursor ends at the highest value read before the kill, never past it.
     assert _cursor(final_states, "sends") == position["highest_seen"]
-    assert position["highest_seen"] == max(r["updated_at"] for r in _checkpointed_sends(killed))
+    checkpointed = [message["record"]["data"] for message in killed.messages[: _last_sends_state_index(killed)] if message["type"] == "RECORD" and message["record"]["stream"] == "sends"]
+    assert position["highest_seen"] == max(r["updated_at"] for r in checkpointed)
 
 
 def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_and_nothing_older(
@@ -167,6 +266,7 @@ def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_an
     changed = set(box.control("POST", "mutate", {"resource": "sends", "count": 40})["ids"])
     changed |= set(box.control("POST", "mutate", {"resource": "sends", "create": 5})["ids"])
     box.control("POST", "mutate", {"resource": "groups", "count": 1})
+    pages = _pages_of_sends(box)
 
     killed = _read_killed(box, catalog, state=checkpoint)
     resume_state = _merged(checkpoint, last_states(killed))
@@ -187,7 +287,7 @@ def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_an
     unchanged = [r["id"] for r in sends_after if r["id"] not in changed and r["updated_at"] != sends_checkpoint]
     assert not unchanged, f"sends re-delivered although unchanged since the checkpoint: {unchanged}"
     # The pages checkpointed before the kill are not read again (those read after it may be).
-    read_again = {r["id"] for r in _checkpointed_sends(killed)} & {r["id"] for r in sends_after}
+    read_again = {r["id"] for r in _checkpointed_sends(killed, pages)} & {r["id"] for r in sends_after}
     assert not read_again, f"sends of checkpointed pages read again: {sorted(read_again)}"
     final = last_states(resumed)
     assert _pass(final, "sends") is None
@@ -198,12 +298,12 @@ def test_a_change_to_an_already_read_page_while_no_sync_runs_is_not_skipped(box:
     """Killed after a page of sends; before the restart a send on the first page changes, then
     a send on the last page. The restarted sync reads the last page, not the first: its cursor
     must not pass the first page's change, so that the sync after it delivers that change."""
-    listing = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
-    on_last_page = listing.records_of("sends")[-1]["id"]
+    pages = _pages_of_sends(box)
+    on_last_page = next(send_id for send_id, page in pages.items() if page == max(pages.values()))
     killed = _read_killed(box, catalog)
     first_states = last_states(killed)
     assert _pass(first_states, "sends") is not None
-    on_first_page = _checkpointed_sends(killed)[0]["id"]
+    on_first_page = _checkpointed_sends(killed, pages)[0]["id"]
     box.control("POST", "mutate", {"resource": "sends", "ids": [on_first_page]})
     box.control("POST", "mutate", {"resource": "sends", "ids": [on_last_page]})
 
@@ -223,6 +323,7 @@ def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSa
     killed = StreamingRun(config, catalog, on_message=_kill_after_a_page_of_sends_is_checkpointed, timeout=120).run()
     box.control("DELETE", "faults")
     assert killed.killed, "the sync ended before it could be killed"
+    _let_requests_in_flight_end()
     first_states = last_states(killed.as_run())
     position = _pass(first_states, "sends")
     assert position is not None and position["backend"] == "cloud_elements"

@@ -28,15 +28,19 @@ asked for would restart the pass: more reading, nothing lost.
 
 The records of a page are on the output queue before the paginator is asked for the next
 page, and the state goes through the same queue, so a state never overtakes the records it
-covers. Cursor values are the canonical UTC text the stream's transformations write
-(``YYYY-MM-DDTHH:MM:SS.mmmZ``), so the highest is found by comparing text; the CDK's cursor
-is told the highest of each page rather than parsing every record.
+covers. When the pages of a direct API list are read several at a time (pages.py), the
+position is the lowest page not read yet, every page before it read and its records out;
+``highest_seen`` counts every page read so far, below the position or not. Cursor values are
+the canonical UTC text the stream's transformations write (``YYYY-MM-DDTHH:MM:SS.mmmZ``), so
+the highest is found by comparing text; the CDK's cursor is told the highest of each page
+rather than parsing every record.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
@@ -54,7 +58,8 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_incre
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
@@ -63,6 +68,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_sendoso import ceql
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
+from source_sendoso.pages import PagesInOrder, is_page_slice, read_pages_concurrently
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
@@ -164,6 +170,10 @@ class PageCheckpointCursor(Cursor):
         self._highest: Optional[str] = None
         self._untold: Optional[str] = None
         self._slice: Optional[StreamSlice] = None
+        # The highest value of the page each thread is reading, folded in when the page is done:
+        # pages are read by several threads at once (pages.py).
+        self._page_highest = threading.local()
+        self._lock = threading.Lock()
 
     def follow_pages_of(self, pages: PaginationStrategy) -> None:
         """Called once the stream's paginator exists: whether the interrupted pass can resume."""
@@ -184,19 +194,44 @@ class PageCheckpointCursor(Cursor):
 
     def page_done(self, more: bool) -> None:
         """Every record of the page is emitted; `more`: another page follows."""
+        self.fold_page()
         self._tell_cursor()
         self._page += 1
         if not more:
             return  # the CDK's cursor writes the final state when the slice closes
-        position = PassPosition(self._page, self._per_page, self._backend, self._where, self._highest)
-        state = {**self._cursor.state, PASS: position.as_state()}
-        self._state_manager.update_state_for_stream(self._stream_name, None, state)
-        self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+        self.reached(self._page)
 
     def _tell_cursor(self) -> None:
         if self._untold is not None and self._slice is not None:
             self._cursor.observe(Record(data={self._field: self._untold}, stream_name=self._stream_name, associated_slice=self._slice))
             self._untold = None
+
+    # -- a pass whose pages are read concurrently (pages.PassProgress) -------------------------
+
+    @property
+    def first_page(self) -> int:
+        return self.resume_page or 1
+
+    def fold_page(self) -> None:
+        value = getattr(self._page_highest, "value", None)
+        if value is None:
+            return
+        self._page_highest.value = None
+        with self._lock:
+            if self._highest is None or value > self._highest:
+                self._highest = self._untold = value
+
+    def reached(self, next_page: int) -> None:
+        position = PassPosition(next_page, self._per_page, self._backend, self._where, self._highest)
+        state = {**self._cursor.state, PASS: position.as_state()}
+        self._state_manager.update_state_for_stream(self._stream_name, None, state)
+        self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+
+    def finished(self) -> None:
+        """Closes the stream's slice in the CDK's cursor, which writes the pass's final state."""
+        self._tell_cursor()
+        if self._slice is not None:
+            self._cursor.close_partition(_WholeSlice(self._stream_name, self._slice))
 
     # -- the Cursor interface ------------------------------------------------------------------
 
@@ -204,8 +239,9 @@ class PageCheckpointCursor(Cursor):
         if self._resumed:
             return  # the cursor stays at what the pass had read before it was interrupted
         value = record.data.get(self._field)
-        if type(value) is str and (self._highest is None or value > self._highest) and _UTC_TEXT.fullmatch(value):
-            self._highest = self._untold = value
+        page_highest = getattr(self._page_highest, "value", None)
+        if type(value) is str and (page_highest is None or value > page_highest) and _UTC_TEXT.fullmatch(value):
+            self._page_highest.value = value
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for stream_slice in self._cursor.stream_slices():
@@ -220,6 +256,9 @@ class PageCheckpointCursor(Cursor):
             yield stream_slice
 
     def close_partition(self, partition: Partition) -> None:
+        if is_page_slice(partition.to_slice()):
+            return  # one page of the pass: `finished` closes the slice once every page is read
+        self.fold_page()
         self._tell_cursor()
         self._cursor.close_partition(partition)
 
@@ -240,6 +279,26 @@ class PageCheckpointCursor(Cursor):
     def __getattr__(self, name: str) -> Any:
         # Anything else the CDK may ask of a ConcurrentCursor is the wrapped cursor's.
         return getattr(self._cursor, name)
+
+
+class _WholeSlice(Partition):
+    """The stream's slice as the CDK's cursor closes it, once all its pages are read (pages.py)."""
+
+    def __init__(self, stream_name: str, stream_slice: StreamSlice) -> None:
+        self._stream_name = stream_name
+        self._slice = stream_slice
+
+    def read(self) -> Iterable[Record]:
+        return ()
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return self._slice
+
+    def stream_name(self) -> str:
+        return self._stream_name
+
+    def __hash__(self) -> int:
+        return hash((self._stream_name, id(self._slice)))
 
 
 @dataclass
@@ -336,6 +395,20 @@ class SendosoComponentFactory(ModelToComponentFactory):
             message_repository=self._message_repository,
             state_manager=self._connector_state_manager,
         )
+
+    def create_http_api_budget(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> Any:
+        # The one budget of every request, letting the pages of a list out in page order (pages.py).
+        return PagesInOrder(super().create_http_api_budget(model, config, **kwargs))
+
+    def create_default_stream(self, model: Any, config: Mapping[str, Any], is_parent: bool = False, **kwargs: Any) -> AbstractStream:  # type: ignore[override]
+        stream = super().create_default_stream(model, config, is_parent=is_parent, **kwargs)
+        # The pages of a Sendoso list are read several at a time (pages.py). A parent stream is
+        # read inside its child's partition generator, one page after another; a cursor other
+        # than these two would close a slice per page.
+        cursor = getattr(stream, "cursor", None)
+        if not is_parent and isinstance(cursor, (PageCheckpointCursor, FinalStateCursor)):
+            read_pages_concurrently(stream, config, cursor if isinstance(cursor, PageCheckpointCursor) else None)
+        return stream
 
     def create_simple_retriever(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> SimpleRetriever:
         retriever = super().create_simple_retriever(model, config, **kwargs)

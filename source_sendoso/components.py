@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import threading
 import time
 from dataclasses import InitVar, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -59,7 +60,9 @@ class SendosoPageIncrement(PageIncrement):
     """
 
     start_from_page: int = 1
-    _previous_page: Optional[bytes] = field(default=None, init=False, repr=False)
+    # The page before, per thread: the pages of a list are read by several threads at once
+    # (pages.py), each following its own pages.
+    _previous: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def next_page_token(
         self,
@@ -71,13 +74,13 @@ class SendosoPageIncrement(PageIncrement):
         stream_slice: Optional[StreamSlice] = None,
     ) -> Optional[Any]:
         if last_page_token_value is None:
-            self._previous_page = None
+            self._previous.page = None
         # The body itself is kept and compared, not a hash of it: a comparison of two pages
         # stops at their first difference (within the first bytes: `current_page`), while
         # hashing reads the whole page and lets go of the GIL, which the worker thread then
         # waits to get back from the main thread (milliseconds per page, measured).
         content = response.content
-        if content == self._previous_page:
+        if content == getattr(self._previous, "page", None):
             page = last_page_token_value or self.start_from_page
             raise AirbyteTracedException(
                 message=(
@@ -87,7 +90,7 @@ class SendosoPageIncrement(PageIncrement):
                 internal_message=f"Repeated page at {response.request.url}",
                 failure_type=FailureType.transient_error,
             )
-        self._previous_page = content
+        self._previous.page = content
         return super().next_page_token(
             response, last_page_size, last_record, last_page_token_value, page_size_override, stream_slice
         )

@@ -3,9 +3,10 @@ CDK would otherwise take for success, or wait on for minutes.
 
 - `ResponseGuard`: first in every requester's error handlers. A 200 whose body is not JSON
   (cut short, or empty) is read by the CDK's JSON decoder as a page without records, which
-  ends paging: every later page would be silently lost. A page whose body is byte for byte
-  the page before it (a server or proxy serving a stale page) would deliver its records
-  twice. Both are retried instead. And a hub 404 that only says "No <things> found" is an
+  ends paging: every later page would be silently lost. A page that is not the page asked
+  for (a Sendoso page whose `current_page` says another; a hub page byte for byte the page
+  before it: a server or proxy serving a stale page) would deliver its records twice. Both
+  are retried instead. And a hub 404 that only says "No <things> found" is an
   empty result, not a failure.
 - `bound_token_refresh()`: the CDK waits on the OAuth token endpoint without a timeout,
   retries a failing one for up to 300 s and then fails with an unexplained system error.
@@ -18,9 +19,11 @@ CDK would otherwise take for success, or wait on for minutes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import threading
+import time
 from dataclasses import InitVar, dataclass
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -48,7 +51,7 @@ _PAGING_PARAMETERS = frozenset({"page", "after", "nextPage"})
 
 @dataclass
 class ResponseGuard(DeclarativeErrorHandler):
-    """Retries a 200 that is not a readable page, or that repeats the page before it.
+    """Retries a 200 that is not a readable page, or that is a page already sent.
 
     Leaves every other answer to the error handler after it (returns no resolution). A
     repeated page is retried `repeat_retries` times, then fails the stream as a transient
@@ -91,27 +94,34 @@ class ResponseGuard(DeclarativeErrorHandler):
         if not body.strip():
             return _retry(f"Sendoso answered {where} with HTTP 200 and an empty body; retrying.")
         try:
-            orjson.loads(body)
+            parsed = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             return _retry(f"Sendoso answered {where} with HTTP 200 and a body that is not valid JSON ({error}); retrying.")
-        return self._check_repeat(response, body, where)
+        return self._check_repeat(response, body, parsed, where)
 
-    def _check_repeat(self, response: requests.Response, body: bytes, where: str) -> Optional[ErrorResolution]:
-        list_key, page = _list_and_page(response.request.url if response.request is not None else response.url)
-        # The body itself is kept, not a hash of it: two pages differ within their first
-        # bytes (`current_page`), while hashing reads all of it and releases the GIL, which
-        # the worker thread then waits to get back (milliseconds per page, measured).
+    def _check_repeat(self, response: requests.Response, body: bytes, parsed: Any, where: str) -> Optional[ErrorResolution]:
         url = str(response.request.url if response.request is not None else response.url)
+        list_key, page = _list_and_page(url)
+        answered = parsed.get("current_page") if isinstance(parsed, dict) else None
         with self._lock:
-            previous = self._last_page.get(list_key)
-            if previous is None or previous[1] != body or previous[0] == page:
-                self._last_page[list_key] = (page, body)
+            if answered is not None:
+                # A Sendoso page says which page it is. The pages of a list are read several at
+                # a time (pages.py) and come back in any order, so which of two identical
+                # bodies was the page asked for can only be told this way.
+                repeated = None if str(answered) == (page or "1") else str(answered)
+            else:
+                # The body itself is kept, not a hash of it: two pages differ within their
+                # first bytes, while hashing reads all of it and releases the GIL, which the
+                # worker thread then waits to get back (milliseconds per page, measured).
+                previous = self._last_page.get(list_key)
+                repeated = None if previous is None or previous[1] != body or previous[0] == page else (previous[0] or "1")
+                if repeated is None:
+                    self._last_page[list_key] = (page, body)
+            if repeated is None:
                 self._repeats.pop(url, None)
                 return None
             repeats = self._repeats[url] = self._repeats.get(url, 0) + 1
-        message = (
-            f"Sendoso answered {where} (page {page}) with exactly the same content as the page before it"
-        )
+        message = f"Sendoso answered {where} (page {page or 1}) with a page it had already sent (page {repeated})"
         if repeats <= self.repeat_retries:
             return _retry(f"{message}; retrying so that no record is read twice.")
         # Raised, not returned as FAIL: the CDK's composite handler passes a FAIL on to the next
@@ -211,6 +221,12 @@ def _within(seconds: float, request_once: Callable[[Any], Any], authenticator: A
     return outcome["token"]
 
 
+def _again(failure: AirbyteTracedException) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=failure.message, internal_message=failure.internal_message, failure_type=failure.failure_type
+    )
+
+
 def bound_token_refresh(
     authenticator_class: type = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
     max_tries: int = TOKEN_MAX_TRIES,
@@ -247,11 +263,22 @@ def bound_token_refresh(
 
     @functools.wraps(request_once)
     def make_handled_request(self: Any) -> Any:
+        # The threads reading a stream's pages at once (pages.py) share its authenticator, and
+        # each would ask for a token again after another one's refresh failed: a rejected refresh
+        # token is not sent again, and an endpoint that kept failing is not tried again for as
+        # long as it was tried.
+        endpoint = self.get_token_refresh_endpoint()
+        refresh_token = getattr(self, "get_refresh_token", lambda: None)()
+        rejected_key = ("rejected", hashlib.sha256(str(refresh_token).encode()).hexdigest())
+        given_ups = self.__dict__.setdefault("_sendoso_given_up", {})
+        for key in (rejected_key, ("down", endpoint)):
+            given_up = given_ups.get(key)
+            if given_up is not None and time.monotonic() < given_up[0]:
+                raise _again(given_up[1])
         try:
             return retried(self)
         except _TOKEN_TRANSIENT as error:
-            endpoint = self.get_token_refresh_endpoint()
-            raise AirbyteTracedException(
+            failure = AirbyteTracedException(
                 message=(
                     f"Sendoso's OAuth token endpoint ({endpoint}) kept failing ({_describe(error)}), so no access "
                     f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. Sendoso may be down: retry the sync later. "
@@ -259,16 +286,21 @@ def bound_token_refresh(
                 ),
                 internal_message=f"Token refresh failed after retries: {error!r}",
                 failure_type=FailureType.transient_error,
-            ) from error
+            )
+            given_ups[("down", endpoint)] = (time.monotonic() + max_time, failure)
+            raise failure from error
         except (requests.exceptions.HTTPError, AirbyteTracedException) as error:
             # A refusal reaches here as it came, or (for the codes of the CDK's
             # `refresh_token_error_*`) as the CDK's "refresh token rejected" error around it,
             # which is what a wrong API secret would be called too. Both are read here only.
             refused = error if isinstance(error, requests.exceptions.HTTPError) else error.__cause__
             response = getattr(refused, "response", None)
-            if not isinstance(response, requests.Response):
+            refusal = token_endpoint_refusal(response) if isinstance(response, requests.Response) else error
+            if isinstance(refusal, AirbyteTracedException) and refusal.failure_type == FailureType.config_error:
+                given_ups[rejected_key] = (float("inf"), refusal)
+            if refusal is error:
                 raise
-            raise token_endpoint_refusal(response) from error
+            raise refusal from error
 
     make_handled_request._sendoso_bounded = True  # type: ignore[attr-defined]
     authenticator_class._make_handled_request = make_handled_request  # type: ignore[method-assign]

@@ -199,6 +199,27 @@ class TokenEndpointAnswerWithoutOAuthErrorTest(TestCase):
         assert len(message) < 600
 
 
+class RevokedWhilePagesAreInFlightTest(TestCase):
+    @HttpMocker()
+    def test_given_every_page_in_flight_rejected_and_the_grant_revoked_when_read_then_the_refresh_token_is_sent_once(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        refresh = token_request()
+        http_mocker.post(refresh, [token_response("first-token"), token_error_response("invalid_grant", 400)])
+        first_page = SendosoRequestBuilder.endpoint("/users").with_per_page(2).with_access_token("first-token").build()
+        http_mocker.get(first_page, page_response("/users", [user(1), user(2)], per_page=2, total=10))
+        for page in range(2, 6):
+            request = SendosoRequestBuilder.endpoint("/users").with_per_page(2).with_page(page).with_access_token("first-token").build()
+            http_mocker.get(request, error_response(401, "The access token is invalid"))
+
+        output = read_stream("users", ConfigBuilder().with_per_page(2).build(), expecting_exception=True)
+
+        # Pages 2 to 5 are read at once and each is refused; the one refresh that is refused
+        # answers them all: a rejected refresh token is not sent again.
+        http_mocker.assert_number_of_calls(refresh, 2)
+        assert errors_of_type(output, FailureType.config_error)
+
+
 class _TokenEndpointThatNeverAnswers:
     """An authenticator whose token request, like the CDK's, is a `backoff` wrapper, and never
     comes back until the test lets it go."""

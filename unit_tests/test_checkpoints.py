@@ -61,6 +61,12 @@ def _position(next_page: int, highest_seen: Optional[str], backend: str = "sendo
     return {"next_page": next_page, "per_page": 2, "backend": backend, "where": "", "highest_seen": highest_seen}
 
 
+def _one_page_at_a_time() -> ConfigBuilder:
+    """Pages read one after another (max_concurrent_requests: 1): records and states in page order.
+    Pages read several at a time are checkpointed too (test_pages.py)."""
+    return ConfigBuilder().with_per_page(2).with_max_concurrent_requests(1)
+
+
 class DirectPageCheckpointTest(TestCase):
     @HttpMocker()
     def test_given_three_pages_when_read_then_a_state_follows_every_page_and_keeps_the_lower_bound_until_the_end(
@@ -68,7 +74,7 @@ class DirectPageCheckpointTest(TestCase):
     ) -> None:
         _mock_pages(http_mocker)
 
-        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state={"updated_at": LOWER_BOUND})
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state={"updated_at": LOWER_BOUND})
 
         assert _states_in_order(output) == [
             1,
@@ -86,7 +92,7 @@ class DirectPageCheckpointTest(TestCase):
 
         # Only send 3 (page 2) is at or after the state: page 1 still gets its checkpoint.
         output = read_stream(
-            "sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state={"updated_at": "2024-05-04T12:00:00.000Z"}
+            "sends", _one_page_at_a_time().build(), SyncMode.incremental, state={"updated_at": "2024-05-04T12:00:00.000Z"}
         )
 
         sequence = _states_in_order(output)
@@ -100,7 +106,7 @@ class DirectPageCheckpointTest(TestCase):
         _mock_pages(http_mocker, first=3)
         state = {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-05T00:00:00.000Z")}
 
-        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state)
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state=state)
 
         assert record_ids(output) == [5]
         # The cursor ends at the highest value read before the kill: pages 1 and 2 are not read
@@ -114,7 +120,7 @@ class DirectPageCheckpointTest(TestCase):
         _mock_pages(http_mocker, first=3)
         state = {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-03T12:00:00.000Z")}
 
-        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state)
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state=state)
 
         # Send 5 (2024-05-04) is delivered now and again by the next sync: a send on pages 1-2
         # that changed on 2024-05-03T18:00, after they were read, is not skipped.
@@ -128,7 +134,7 @@ class DirectPageCheckpointTest(TestCase):
         _mock_pages(http_mocker)
         state = {"updated_at": LOWER_BOUND, "pass": {**_position(2, "2024-05-03T00:00:00.000Z"), "per_page": 50}}
 
-        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state)
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state=state)
 
         assert sorted(record_ids(output)) == [1, 2, 3, 5]
 
@@ -138,7 +144,7 @@ class DirectPageCheckpointTest(TestCase):
     ) -> None:
         _mock_pages(http_mocker)
         state = {"updated_at": LOWER_BOUND, "pass": _position(2, "2024-05-03T00:00:00.000Z")}
-        config = ConfigBuilder().with_per_page(2).with_stream_filter("sends", "status = 'Delivered'").build()
+        config = _one_page_at_a_time().with_stream_filter("sends", "status = 'Delivered'").build()
 
         output = read_stream("sends", config, SyncMode.incremental, state=state)
 
@@ -149,7 +155,7 @@ class DirectPageCheckpointTest(TestCase):
         # No request is mocked: the state is refused before anything is read.
         state = {"updated_at": LOWER_BOUND, "pass": {"next_page": "three", "per_page": 2}}
 
-        output = read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state, expecting_exception=True)
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state=state, expecting_exception=True)
 
         errors = errors_of_type(output, FailureType.config_error)
         assert errors and "'pass'" in errors[0].message and "sends" in errors[0].message

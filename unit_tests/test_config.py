@@ -10,6 +10,8 @@ from mock_server.read import check_connection, errors_of_type, read_stream, reco
 from mock_server.records import user
 from mock_server.requests import SendosoRequestBuilder, token_request
 from mock_server.responses import page_response, token_response
+from source_sendoso import SourceSendoso
+from source_sendoso.pages import max_concurrent_requests
 
 
 def _read_users_expecting_config_error(config) -> str:
@@ -96,3 +98,25 @@ class StartDateTest(TestCase):
         message = _read_users_expecting_config_error(ConfigBuilder().with_start_date("last tuesday").build())
 
         assert "last tuesday" in message
+
+
+class MaxConcurrentRequestsTest(TestCase):
+    def test_given_max_concurrent_requests_0_when_read_then_config_error_stating_the_minimum(self) -> None:
+        message = _read_users_expecting_config_error(ConfigBuilder().with_max_concurrent_requests(0).build())
+
+        assert "Config validation error" in message and "minimum of 1" in message
+
+    def test_given_max_concurrent_requests_17_when_read_then_config_error_stating_the_maximum(self) -> None:
+        message = _read_users_expecting_config_error(ConfigBuilder().with_max_concurrent_requests(17).build())
+
+        assert "Config validation error" in message and "maximum of 16" in message
+
+    def test_given_max_concurrent_requests_as_text_when_read_then_config_error_stating_the_type(self) -> None:
+        message = _read_users_expecting_config_error(ConfigBuilder().with_field("max_concurrent_requests", "many").build())
+
+        assert "'many' is not of type 'integer'" in message
+
+    def test_given_no_max_concurrent_requests_when_read_then_the_default_the_spec_shows_is_used(self) -> None:
+        shown = SourceSendoso.connection_specification()["properties"]["max_concurrent_requests"]["default"]
+
+        assert max_concurrent_requests(ConfigBuilder().build()) == shown

@@ -37,6 +37,10 @@ class ConfigBuilder:
         self._config["per_page"] = per_page
         return self
 
+    def with_max_concurrent_requests(self, requests: int) -> "ConfigBuilder":
+        self._config["max_concurrent_requests"] = requests
+        return self
+
     def with_stream_filter(self, stream: str, where: str) -> "ConfigBuilder":
         self._config.setdefault("stream_filters", []).append({"stream": stream, "where": where})
         return self
