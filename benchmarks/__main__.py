@@ -52,62 +52,138 @@ def table(results: dict[str, Any]) -> str:
         t = b["throughput"]
         for name, e in t["backends"].items():
             c, bl = e["connector"]["records_per_s"], e["baseline"]["records_per_s"]
-            add((f"1. throughput {name}, page {e['page_size']} (records/s)",
-                 _fmt(c["median"]), _fmt(bl["median"]) + " plain client", f"{e['ratio']:.2f}",
-                 f"{c['runs']}+{bl['runs']} runs, spread {_pct(c['spread'])} / {_pct(bl['spread'])}; "
-                 f"run pairs {e['pair_ratios']['min']:.2f}-{e['pair_ratios']['max']:.2f}"))
+            add(
+                (
+                    f"1. throughput {name}, page {e['page_size']} (records/s)",
+                    _fmt(c["median"]),
+                    _fmt(bl["median"]) + " plain client",
+                    f"{e['ratio']:.2f}",
+                    f"{c['runs']}+{bl['runs']} runs, spread {_pct(c['spread'])} / {_pct(bl['spread'])}; "
+                    f"run pairs {e['pair_ratios']['min']:.2f}-{e['pair_ratios']['max']:.2f}",
+                )
+            )
             if "bare_cdk" in e:
                 r = e["bare_cdk"]["records_per_s"]
-                add(("   bare CDK manifest, same pages (records/s)", _fmt(r["median"]), _fmt(bl["median"]),
-                     f"{e['bare_cdk_ratio']:.2f}", f"{r['runs']} runs, spread {_pct(r['spread'])}"))
+                add(
+                    (
+                        "   bare CDK manifest, same pages (records/s)",
+                        _fmt(r["median"]),
+                        _fmt(bl["median"]),
+                        f"{e['bare_cdk_ratio']:.2f}",
+                        f"{r['runs']} runs, spread {_pct(r['spread'])}",
+                    )
+                )
             cs, bs = e["connector"]["steady_records_per_s"], e["baseline"]["steady_records_per_s"]
-            add(("   steady (first to last record)", _fmt(cs["median"]), _fmt(bs["median"]),
-                 f"{e['steady_ratio']:.2f}", f"spread {_pct(cs['spread'])} / {_pct(bs['spread'])}"))
+            add(
+                (
+                    "   steady (first to last record)",
+                    _fmt(cs["median"]),
+                    _fmt(bs["median"]),
+                    f"{e['steady_ratio']:.2f}",
+                    f"spread {_pct(cs['spread'])} / {_pct(bs['spread'])}",
+                )
+            )
             cc, bc = e["connector"]["cpu_s_per_1k_records"], e["baseline"]["cpu_s_per_1k_records"]
-            add(("   CPU ms per 1k records (ratio: baseline/connector)", _fmt(cc["median"] * 1000), _fmt(bc["median"] * 1000),
-                 f"{bc['median'] / cc['median']:.2f}", "CPU of each process, start-up included: less load-sensitive"))
-            add(("   sandbox alone (bare fetch, records/s)", _fmt(e["sandbox_alone"]["records_per_s"]), "",
-                 f"{e['sandbox_alone_vs_baseline']:.1f}x baseline", "not the bottleneck" if e["sandbox_alone_vs_baseline"] > 1.5 else "CLOSE TO THE BOTTLENECK"))
+            add(
+                (
+                    "   CPU ms per 1k records (ratio: baseline/connector)",
+                    _fmt(cc["median"] * 1000),
+                    _fmt(bc["median"] * 1000),
+                    f"{bc['median'] / cc['median']:.2f}",
+                    "CPU of each process, start-up included: less load-sensitive",
+                )
+            )
+            add(
+                (
+                    "   sandbox alone (bare fetch, records/s)",
+                    _fmt(e["sandbox_alone"]["records_per_s"]),
+                    "",
+                    f"{e['sandbox_alone_vs_baseline']:.1f}x baseline",
+                    "not the bottleneck" if e["sandbox_alone_vs_baseline"] > 1.5 else "CLOSE TO THE BOTTLENECK",
+                )
+            )
 
     if "rate" in b:
         r = b["rate"]
         for i, run in enumerate(r["with_budget"]):
-            add(("2. rate ceiling, budget 10/s (records/s)", _fmt(run["sustained_records_per_s"]),
-                 _fmt(r["ceiling_records_per_s"]) + " ceiling", _pct(run["share_of_ceiling"]),
-                 f"{run['throttled_429']} x 429, {run['pages']} pages"))
-            add(("   end to end incl. start-up", _fmt(run["end_to_end_records_per_s"]), "",
-                 _pct(run["end_to_end_share_of_ceiling"]), f"{run['wall_s']:.1f} s"))
+            add(
+                (
+                    "2. rate ceiling, budget 10/s (records/s)",
+                    _fmt(run["sustained_records_per_s"]),
+                    _fmt(r["ceiling_records_per_s"]) + " ceiling",
+                    _pct(run["share_of_ceiling"]),
+                    f"{run['throttled_429']} x 429, {run['pages']} pages",
+                )
+            )
+            add(
+                (
+                    "   end to end incl. start-up",
+                    _fmt(run["end_to_end_records_per_s"]),
+                    "",
+                    _pct(run["end_to_end_share_of_ceiling"]),
+                    f"{run['wall_s']:.1f} s",
+                )
+            )
         if "without_budget" in r:
             run = r["without_budget"]
-            add(("   without a client budget (records/s)", _fmt(run["sustained_records_per_s"]), "",
-                 _pct(run["share_of_ceiling"]), f"{run['throttled_429']} x 429, {run['pages']} pages"))
+            add(
+                (
+                    "   without a client budget (records/s)",
+                    _fmt(run["sustained_records_per_s"]),
+                    "",
+                    _pct(run["share_of_ceiling"]),
+                    f"{run['throttled_429']} x 429, {run['pages']} pages",
+                )
+            )
 
     if "memory" in b:
         m = b["memory"]
         (small, s), (large, l) = list(m["scales"].items())
-        add((f"3. peak RSS, {int(large):,} vs {int(small):,} sends (MiB)", _fmt(l["max_rss_mib"]["median"], 1),
-             _fmt(s["max_rss_mib"]["median"], 1), f"{m['ratio']:.2f}",
-             f"{l['max_rss_mib']['runs']}+{s['max_rss_mib']['runs']} runs, spread {_pct(l['max_rss_mib']['spread'])} / {_pct(s['max_rss_mib']['spread'])}"))
+        add(
+            (
+                f"3. peak RSS, {int(large):,} vs {int(small):,} sends (MiB)",
+                _fmt(l["max_rss_mib"]["median"], 1),
+                _fmt(s["max_rss_mib"]["median"], 1),
+                f"{m['ratio']:.2f}",
+                f"{l['max_rss_mib']['runs']}+{s['max_rss_mib']['runs']} runs, spread {_pct(l['max_rss_mib']['spread'])} / {_pct(s['max_rss_mib']['spread'])}",
+            )
+        )
 
     if "incremental" in b:
         inc = b["incremental"]
         for name, e in inc["backends"].items():
-            note = (f"{inc['changed']} changed + {e['second']['records'] - inc['changed']} at the cursor; "
-                    f"bound ceil({e['second']['records']}/{e['page_size']})+1 = {e['changes_own_pages_plus_one']}: "
-                    f"{'within' if e['within_bound'] else 'EXCEEDED'}"
-                    if name == "hub" else f"{inc['changed']} changed; the API has no date filter: every page again")
-            add((f"4. incremental {name}: pages, 2nd vs full", _fmt(e["second"]["pages"]), _fmt(e["full"]["pages"]),
-                 f"{e['pages_ratio']:.3f}", note))
-            add(("   records, 2nd vs full", _fmt(e["second"]["records"]), _fmt(e["full"]["records"]),
-                 f"{e['records_ratio']:.3f}", ""))
+            note = (
+                f"{inc['changed']} changed + {e['second']['records'] - inc['changed']} at the cursor; "
+                f"bound ceil({e['second']['records']}/{e['page_size']})+1 = {e['changes_own_pages_plus_one']}: "
+                f"{'within' if e['within_bound'] else 'EXCEEDED'}"
+                if name == "hub"
+                else f"{inc['changed']} changed; the API has no date filter: every page again"
+            )
+            add(
+                (
+                    f"4. incremental {name}: pages, 2nd vs full",
+                    _fmt(e["second"]["pages"]),
+                    _fmt(e["full"]["pages"]),
+                    f"{e['pages_ratio']:.3f}",
+                    note,
+                )
+            )
+            add(("   records, 2nd vs full", _fmt(e["second"]["records"]), _fmt(e["full"]["records"]), f"{e['records_ratio']:.3f}", ""))
 
     if "startup" in b:
         s = b["startup"]["commands"]
         bare = s["bare CDK spec"]["wall_s"]
         for name in ("spec", "check", "discover", "discover (hub)"):
             w = s[name]["wall_s"]
-            add((f"5. start-up {name} (s)", _fmt(w["median"], 2), _fmt(bare["median"], 2) + " bare CDK spec",
-                 f"{s[name]['ratio_to_bare_spec']:.2f}", f"{w['runs']} runs, spread {_pct(w['spread'])} / {_pct(bare['spread'])}"))
+            add(
+                (
+                    f"5. start-up {name} (s)",
+                    _fmt(w["median"], 2),
+                    _fmt(bare["median"], 2) + " bare CDK spec",
+                    f"{s[name]['ratio_to_bare_spec']:.2f}",
+                    f"{w['runs']} runs, spread {_pct(w['spread'])} / {_pct(bare['spread'])}",
+                )
+            )
 
     if "latency" in b:
         lat = b["latency"]
@@ -115,16 +191,22 @@ def table(results: dict[str, Any]) -> str:
             at_once, one = runs.get("default"), runs.get("1")
             if at_once is None or one is None:
                 continue
-            add((f"6. {int(milliseconds)} ms per answer, pages at once vs one at a time (records/s)",
-                 _fmt(at_once["sustained_records_per_s"]), _fmt(one["sustained_records_per_s"]) + " one at a time",
-                 f"{_pct(at_once['share_of_ceiling'])} / {_pct(one['share_of_ceiling'])}",
-                 f"of the 1,000/s ceiling; {at_once['throttled_429']} / {one['throttled_429']} x 429, "
-                 f"{at_once['pages']} pages"))
+            add(
+                (
+                    f"6. {int(milliseconds)} ms per answer, pages at once vs one at a time (records/s)",
+                    _fmt(at_once["sustained_records_per_s"]),
+                    _fmt(one["sustained_records_per_s"]) + " one at a time",
+                    f"{_pct(at_once['share_of_ceiling'])} / {_pct(one['share_of_ceiling'])}",
+                    f"of the 1,000/s ceiling; {at_once['throttled_429']} / {one['throttled_429']} x 429, {at_once['pages']} pages",
+                )
+            )
 
     header = ("figure", "connector", "baseline", "ratio", "runs / notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
-    lines = ["  ".join(cell.ljust(widths[i]) if i in (0, 4) else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) if i in (0, 4) else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -149,11 +231,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         "benchmarks": {},
     }
     runners = {
-        "throughput": lambda: throughput.run(scale=20_000 if quick else 200_000, runs=1 if quick else args.runs,
-                                             reference_runs=1 if quick else 2),
+        "throughput": lambda: throughput.run(
+            scale=20_000 if quick else 200_000, runs=1 if quick else args.runs, reference_runs=1 if quick else 2
+        ),
         "rate": lambda: rate_ceiling.run(scale=3_000 if quick else 20_000, without_budget_scale=0 if quick else 6_000),
-        "memory": lambda: memory.run(small=2_000 if quick else 10_000, large=20_000 if quick else 500_000,
-                                     small_runs=1 if quick else 3),
+        "memory": lambda: memory.run(small=2_000 if quick else 10_000, large=20_000 if quick else 500_000, small_runs=1 if quick else 3),
         "incremental": lambda: incremental.run(scale=5_000 if quick else 20_000),
         "startup": lambda: startup.run(runs=2 if quick else 5),
         "latency": lambda: latency.run(scale=2_000 if quick else 10_000),
@@ -175,9 +257,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     target.write_text(json.dumps(results, indent=1) + "\n")
 
     m, v = results["machine"], results["versions"]
-    print(f"\nsource-sendoso benchmarks, {results['date']}, commit {results['commit']}: {m['cpus']} CPUs, "
-          f"Python {m['python']}, airbyte-cdk {v['airbyte-cdk']}, load {m['load_average_1m']} -> {m['load_average_1m_at_end']}"
-          f"{', QUICK (not figures)' if quick else ''}")
+    print(
+        f"\nsource-sendoso benchmarks, {results['date']}, commit {results['commit']}: {m['cpus']} CPUs, "
+        f"Python {m['python']}, airbyte-cdk {v['airbyte-cdk']}, load {m['load_average_1m']} -> {m['load_average_1m_at_end']}"
+        f"{', QUICK (not figures)' if quick else ''}"
+    )
     print(table(results))
     print(f"\n{results['seconds']:.0f} s in all; written to {target.relative_to(REPO) if target.is_relative_to(REPO) else target}")
     return 0

@@ -95,8 +95,7 @@ def direct_pages(session: requests.Session, backend: dict[str, Any], per_page: i
 def hub_pages(session: requests.Session, backend: dict[str, Any], where: Optional[str]):
     headers = {
         "Authorization": (
-            f"User {backend['user_secret']}, Organization {backend['organization_secret']}, "
-            f"Element {backend['element_token']}"
+            f"User {backend['user_secret']}, Organization {backend['organization_secret']}, Element {backend['element_token']}"
         ),
         "Accept": "application/json",
     }
@@ -127,9 +126,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     keep = _keep(config)
     session = requests.Session()
     if backend.get("backend_type") == "cloud_elements":
-        clauses = [f"updated_at >= '{args.start}'"] + [
-            f["where"] for f in config.get("stream_filters") or () if f.get("stream") == "sends"
-        ]
+        clauses = [f"updated_at >= '{args.start}'"] + [f["where"] for f in config.get("stream_filters") or () if f.get("stream") == "sends"]
         pages = hub_pages(session, backend, " AND ".join(clauses))
     else:
         pages = direct_pages(session, backend, int(config.get("per_page", 100)))
@@ -147,10 +144,7 @@ def main(argv: Optional[list[str]] = None) -> None:
             timestamps_in_utc(send)
             # The CDK's message serializer leaves out top-level nulls; so does the baseline.
             data = {key: value for key, value in send.items() if value is not None}
-            out.write(
-                dumps({"type": "RECORD", "record": {"stream": "sends", "data": data, "emitted_at": int(time.time() * 1000)}})
-                + "\n"
-            )
+            out.write(dumps({"type": "RECORD", "record": {"stream": "sends", "data": data, "emitted_at": int(time.time() * 1000)}}) + "\n")
     state = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "sends"}, "stream_state": {"updated_at": latest}}}
     out.write(dumps({"type": "STATE", "state": state}) + "\n")
     out.flush()

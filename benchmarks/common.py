@@ -92,8 +92,9 @@ def request_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, in
 SENDS_FILTER = "current_total_cost IS NOT NULL"
 
 
-def sends_config(sb: SandboxProcess, backend: str, *, rps: float = 0, page_size: Optional[int] = None,
-                 stream_filter: Optional[str] = SENDS_FILTER) -> dict[str, Any]:
+def sends_config(
+    sb: SandboxProcess, backend: str, *, rps: float = 0, page_size: Optional[int] = None, stream_filter: Optional[str] = SENDS_FILTER
+) -> dict[str, Any]:
     config = json.loads(json.dumps(sb.configs[backend]))
     config["requests_per_second"] = rps
     if page_size is not None:
@@ -267,8 +268,9 @@ def versions() -> dict[str, str]:
 def git_commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
         return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except Exception:  # pragma: no cover - informational only
         return "?"

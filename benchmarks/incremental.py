@@ -45,8 +45,7 @@ def _read(sb, folder, label: str, config_path, catalog_path, state_path=None) ->
     after = stats(sb)
     scanned = scan_sink(sink)
     sink.unlink()
-    return {"records": scanned["records"], "state": scanned["state"], "requests": request_delta(before, after),
-            "wall_s": result.wall_s}
+    return {"records": scanned["records"], "state": scanned["state"], "requests": request_delta(before, after), "wall_s": result.wall_s}
 
 
 def run(scale: int = 20_000, changed_share: float = 0.01) -> dict[str, Any]:
@@ -69,10 +68,18 @@ def run(scale: int = 20_000, changed_share: float = 0.01) -> dict[str, Any]:
             entry = {
                 "page_size": page_size,
                 "mutated": len(mutated.get("ids", [])),
-                "full": {"records": full["records"], "pages": pages(full["requests"]), "requests": full["requests"],
-                         "state": full["state"]["stream"]["stream_state"]},
-                "second": {"records": second["records"], "pages": pages(second["requests"]), "requests": second["requests"],
-                           "state": second["state"]["stream"]["stream_state"]},
+                "full": {
+                    "records": full["records"],
+                    "pages": pages(full["requests"]),
+                    "requests": full["requests"],
+                    "state": full["state"]["stream"]["stream_state"],
+                },
+                "second": {
+                    "records": second["records"],
+                    "pages": pages(second["requests"]),
+                    "requests": second["requests"],
+                    "state": second["state"]["stream"]["stream_state"],
+                },
             }
             entry["pages_ratio"] = entry["second"]["pages"] / entry["full"]["pages"]
             entry["records_ratio"] = entry["second"]["records"] / entry["full"]["records"]
@@ -82,7 +89,9 @@ def run(scale: int = 20_000, changed_share: float = 0.01) -> dict[str, Any]:
             entry["changes_own_pages_plus_one"] = math.ceil(max(entry["second"]["records"], 1) / page_size) + 1
             entry["within_bound"] = entry["second"]["pages"] <= entry["changes_own_pages_plus_one"]
             out["backends"][name] = entry
-            log(f"incremental/{name}: full {entry['full']['pages']} pages / {entry['full']['records']} records; "
+            log(
+                f"incremental/{name}: full {entry['full']['pages']} pages / {entry['full']['records']} records; "
                 f"second {entry['second']['pages']} pages / {entry['second']['records']} records "
-                f"({changes} changed; where: {json.dumps(stats(sb)['where'][-1:])})")
+                f"({changes} changed; where: {json.dumps(stats(sb)['where'][-1:])})"
+            )
     return out

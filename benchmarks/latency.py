@@ -51,10 +51,7 @@ def latency_sandbox(scale: int, latency_ms: int) -> Iterator[Any]:
     each sleep on their own request, so concurrent requests are each delayed, not queued)."""
     with sandbox(scale, rate_limit=RATE_LIMIT) as sb:
         if latency_ms:
-            rules = [
-                {"kind": "slow", "path_prefix": prefix, "seconds": latency_ms / 1000}
-                for prefix in ("/api/v3", "/elements/api-v2")
-            ]
+            rules = [{"kind": "slow", "path_prefix": prefix, "seconds": latency_ms / 1000} for prefix in ("/api/v3", "/elements/api-v2")]
             response = requests.post(sb.url + "/_sandbox/faults", json=rules, timeout=30)
             response.raise_for_status()
         yield sb
@@ -88,18 +85,25 @@ def measure(sb: Any, folder: Any, label: str, concurrency: Optional[int]) -> dic
         "end_to_end_records_per_s": records / result.wall_s,
         "end_to_end_share_of_ceiling": records / result.wall_s / CEILING_RECORDS_PER_S,
     }
-    log(f"latency/{label}: {records} records, sustained {sustained or 0:.0f}/s "
+    log(
+        f"latency/{label}: {records} records, sustained {sustained or 0:.0f}/s "
         f"({(out['share_of_ceiling'] or 0):.1%} of the ceiling), end to end {out['end_to_end_records_per_s']:.0f}/s, "
-        f"{out['throttled_429']} x 429")
+        f"{out['throttled_429']} x 429"
+    )
     return out
 
 
-def run(scale: int = 10_000, latencies_ms: Sequence[int] = LATENCIES_MS,
-        concurrencies: Sequence[Optional[int]] = (None, 1)) -> dict[str, Any]:
+def run(
+    scale: int = 10_000, latencies_ms: Sequence[int] = LATENCIES_MS, concurrencies: Sequence[Optional[int]] = (None, 1)
+) -> dict[str, Any]:
     """`concurrencies`: None is the connector's default."""
     folder = workdir("latency")
-    out: dict[str, Any] = {"scale": scale, "sandbox_rate_limit": f"{RATE_LIMIT} requests per sliding second",
-                           "ceiling_records_per_s": CEILING_RECORDS_PER_S, "latency": {}}
+    out: dict[str, Any] = {
+        "scale": scale,
+        "sandbox_rate_limit": f"{RATE_LIMIT} requests per sliding second",
+        "ceiling_records_per_s": CEILING_RECORDS_PER_S,
+        "latency": {},
+    }
     for latency in latencies_ms:
         log(f"latency: a sandbox of {scale} sends, {RATE_LIMIT} requests/second, answering {latency} ms late")
         with latency_sandbox(scale, latency) as sb:

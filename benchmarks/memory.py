@@ -41,8 +41,10 @@ def run(small: int = 10_000, large: int = 500_000, small_runs: int = 3, large_ru
                 result.records = scan_sink(sink)["records"]
                 sink.unlink()
                 results.append(result)
-                log(f"memory/{scale} run {i + 1}/{runs}: {result.records} records, peak RSS {result.max_rss_mib:.1f} MiB, "
-                    f"{result.wall_s:.1f} s")
+                log(
+                    f"memory/{scale} run {i + 1}/{runs}: {result.records} records, peak RSS {result.max_rss_mib:.1f} MiB, "
+                    f"{result.wall_s:.1f} s"
+                )
         out["scales"][str(scale)] = {
             "records": results[0].records,
             "max_rss_mib": summary([r.max_rss_mib for r in results]),

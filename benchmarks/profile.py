@@ -29,29 +29,42 @@ from .common import BIN, log, read_command, sandbox, scan_sink, sends_catalog, s
 RULES: list[tuple[str, str]] = [
     ("our: CEQL filter", r"source_sendoso/ceql/evaluate\.py|CeqlRecordFilter"),
     ("our: derived updated_at", r"SendUpdatedAt|_latest_of_one_shape|_in_utc_or_none"),
-    ("our: canonical field types", r"^(CanonicalTypes|_apply|_items_in_place|_object_in_place|_instant_in_utc|_days_around|"
-                                   r"_decimal_text|_integer|_number|_boolean)\b.*source_sendoso/components\.py"),
+    (
+        "our: canonical field types",
+        r"^(CanonicalTypes|_apply|_items_in_place|_object_in_place|_instant_in_utc|_days_around|"
+        r"_decimal_text|_integer|_number|_boolean)\b.*source_sendoso/components\.py",
+    ),
     ("our: page guard + paging", r"ResponseGuard|SendosoPageIncrement|PageIncrement\.next_page_token"),
     ("records out of the page (extractor, dpath)", r"dpath/|SendosoPageExtractor|DpathExtractor|_emit_estimate"),
     ("JSON decode of pages", r"composite_raw_decoder|json_decoder|orjson|json/decoder"),
     ("CDK cursor observe (strptime, slice hash)", r"ConcurrentCursor\.observe|SliceHasher|StreamSlice\.__hash__"),
-    ("HTTP request (requests, urllib3, CDK client, budget)",
-     r"requests/|urllib3/|http/client|socket\.py|ssl\.py|http_client\.py|http_requester\.py|call_rate\.py|pyrate_limiter|"
-     r"interpolat|jinja2|authenticator|oauth|request_option|paginator|error_handler"),
+    (
+        "HTTP request (requests, urllib3, CDK client, budget)",
+        r"requests/|urllib3/|http/client|socket\.py|ssl\.py|http_client\.py|http_requester\.py|call_rate\.py|pyrate_limiter|"
+        r"interpolat|jinja2|authenticator|oauth|request_option|paginator|error_handler",
+    ),
     ("CDK: message to JSON line (serializer, orjson)", r"airbyte_message_to_string|AirbyteMessageSerializer|serpyco"),
     ("CDK: stdout (print buffer)", r"print_buffer|PrintBuffer|launch \("),
-    ("CDK: record to message (main thread)", r"stream_data_to_airbyte_message|TypeTransformer|on_record|_handle_item|"
-                                             r"message_repository|state_manager|entrypoint\.py"),
+    (
+        "CDK: record to message (main thread)",
+        r"stream_data_to_airbyte_message|TypeTransformer|on_record|_handle_item|"
+        r"message_repository|state_manager|entrypoint\.py",
+    ),
     ("CDK: queue hand-off between threads", r"queue\.py|threading\.py"),
-    ("CDK: record selector, schema, partition plumbing", r"record_selector|simple_retriever|declarative_partition|"
-                                                         r"partition_reader|types\.py|record_helper|stream_slicer"),
+    (
+        "CDK: record selector, schema, partition plumbing",
+        r"record_selector|simple_retriever|declarative_partition|"
+        r"partition_reader|types\.py|record_helper|stream_slicer",
+    ),
     ("start-up: imports, manifest, schemas", r"yaml|jsonschema|pydantic"),
 ]
 _COMPILED = [(bucket, re.compile(pattern)) for bucket, pattern in RULES]
 
 
-_START_UP = re.compile(r"<frozen importlib|<module> \((?!source-sendoso)|model_to_component_factory|manifest_component_transformer|"
-                       r"manifest_reference_resolver|SourceSendoso\.__init__|parse_args|_source \(source_sendoso/run")
+_START_UP = re.compile(
+    r"<frozen importlib|<module> \((?!source-sendoso)|model_to_component_factory|manifest_component_transformer|"
+    r"manifest_reference_resolver|SourceSendoso\.__init__|parse_args|_source \(source_sendoso/run"
+)
 _PRINT = re.compile(r"^run \(source_sendoso/run\.py")
 
 
@@ -118,16 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     overall = collections.Counter()
     for counter in threads.values():
         overall.update(counter)
-    print(f"\n{records} records in {wall:.1f} s under py-spy ({records / wall:.0f}/s; the profiler slows it down); "
-          f"{total} samples at {args.rate}/s = {total / args.rate:.1f} s {'of all threads' if args.all_threads else 'holding the GIL'}")
+    print(
+        f"\n{records} records in {wall:.1f} s under py-spy ({records / wall:.0f}/s; the profiler slows it down); "
+        f"{total} samples at {args.rate}/s = {total / args.rate:.1f} s {'of all threads' if args.all_threads else 'holding the GIL'}"
+    )
     names = sorted(threads, key=lambda t: -sum(threads[t].values()))
     print(f"{'bucket':58} {'all':>6}  " + "  ".join(f"{n[:12]:>12}" for n in names))
     for bucket, count in overall.most_common():
         cells = "  ".join(f"{threads[n].get(bucket, 0) / total:>12.1%}" for n in names)
         print(f"{bucket:58} {count / total:>6.1%}  {cells}")
     print(f"{'per record (µs of GIL time)':58} {total / args.rate / records * 1e6:>6.1f}")
-    write_json(folder / "summary.json", {"records": records, "wall_s": wall, "samples": total, "rate": args.rate,
-                                         "threads": threads, "args": vars(args)})
+    write_json(
+        folder / "summary.json",
+        {"records": records, "wall_s": wall, "samples": total, "rate": args.rate, "threads": threads, "args": vars(args)},
+    )
     print(f"\nraw stacks: {raw.relative_to(Path.cwd()) if raw.is_relative_to(Path.cwd()) else raw}")
     return 0
 

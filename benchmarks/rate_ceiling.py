@@ -71,8 +71,11 @@ def measure(sb, folder, label: str, rps: float, command_prefix: Optional[list[st
     sink.unlink()
     times, cumulative = page_times(scanned["emitted_at_ms"])
     sustained = slope(times, cumulative)
-    send_requests = {k: v - before["requests"].get(k, 0) for k, v in after["requests"].items()
-                     if k.startswith("GET /api/v3/send ") and v - before["requests"].get(k, 0)}
+    send_requests = {
+        k: v - before["requests"].get(k, 0)
+        for k, v in after["requests"].items()
+        if k.startswith("GET /api/v3/send ") and v - before["requests"].get(k, 0)
+    }
     records = scanned["records"]
     out = {
         "requests_per_second_config": rps,
@@ -87,16 +90,21 @@ def measure(sb, folder, label: str, rps: float, command_prefix: Optional[list[st
         "end_to_end_records_per_s": records / result.wall_s,
         "end_to_end_share_of_ceiling": records / result.wall_s / CEILING_RECORDS_PER_S,
     }
-    log(f"rate/{label}: {records} records, sustained {sustained or 0:.0f}/s "
+    log(
+        f"rate/{label}: {records} records, sustained {sustained or 0:.0f}/s "
         f"({(out['share_of_ceiling'] or 0):.1%} of the ceiling), end to end {out['end_to_end_records_per_s']:.0f}/s, "
-        f"{out['throttled_429']} x 429")
+        f"{out['throttled_429']} x 429"
+    )
     return out
 
 
 def run(scale: int = 20_000, runs: int = 1, without_budget_scale: int = 6_000) -> dict[str, Any]:
     folder = workdir("rate_ceiling")
-    out: dict[str, Any] = {"scale": scale, "sandbox_rate_limit": "10 requests per sliding second",
-                           "ceiling_records_per_s": CEILING_RECORDS_PER_S}
+    out: dict[str, Any] = {
+        "scale": scale,
+        "sandbox_rate_limit": "10 requests per sliding second",
+        "ceiling_records_per_s": CEILING_RECORDS_PER_S,
+    }
     log(f"rate: starting a sandbox of {scale} sends limited to 10 requests/second")
     with sandbox(scale, rate_limit=10) as sb:
         out["with_budget"] = [measure(sb, folder, f"budget-{i}", rps=10) for i in range(runs)]

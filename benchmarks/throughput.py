@@ -101,8 +101,13 @@ def sandbox_alone(sb, config: dict[str, Any], seconds: float = 2.0) -> dict[str,
 
 
 def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direct", "hub"), reference_runs: int = 2) -> dict[str, Any]:
-    out: dict[str, Any] = {"scale": scale, "stream": "sends", "sync_mode": "incremental (first sync, no state)",
-                           "filter": "current_total_cost IS NOT NULL (keeps every send)", "backends": {}}
+    out: dict[str, Any] = {
+        "scale": scale,
+        "stream": "sends",
+        "sync_mode": "incremental (first sync, no state)",
+        "filter": "current_total_cost IS NOT NULL (keeps every send)",
+        "backends": {},
+    }
     folder = workdir("throughput")
     log(f"throughput: starting a sandbox of {scale} sends")
     with sandbox(scale) as sb:
@@ -147,8 +152,10 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
                         "cpu_s_per_1k_records": (result.cpu_user_s + result.cpu_sys_s) / result.records * 1000,
                     }
                     measured[who].append(result)
-                    log(f"throughput/{name} run {i + 1}/{rounds[who]} {who}: {result.records} records in {result.wall_s:.2f} s "
-                        f"= {result.extra['records_per_s']:.0f}/s, peak RSS {result.max_rss_mib:.0f} MiB")
+                    log(
+                        f"throughput/{name} run {i + 1}/{rounds[who]} {who}: {result.records} records in {result.wall_s:.2f} s "
+                        f"= {result.extra['records_per_s']:.0f}/s, peak RSS {result.max_rss_mib:.0f} MiB"
+                    )
                 if i == 0:
                     same = {who: records_digest(folder / f"{name}-{who}-0.jsonl") for who in ("connector", "baseline")}
                     if same["connector"] != same["baseline"]:
@@ -168,13 +175,12 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
                 }
             entry["ratio"] = entry["connector"]["records_per_s"]["median"] / entry["baseline"]["records_per_s"]["median"]
             # Each connector run against the baseline run next to it: robust to drift in the load.
-            entry["pair_ratios"] = summary([c.extra["records_per_s"] / b.extra["records_per_s"]
-                                            for c, b in zip(measured["connector"], measured["baseline"])])
+            entry["pair_ratios"] = summary(
+                [c.extra["records_per_s"] / b.extra["records_per_s"] for c, b in zip(measured["connector"], measured["baseline"])]
+            )
             # CPU seconds per record, baseline over connector: what each record costs the machine,
             # less sensitive than wall time to other load (the baseline's sandbox competes more).
-            entry["cpu_ratio"] = (
-                entry["baseline"]["cpu_s_per_1k_records"]["median"] / entry["connector"]["cpu_s_per_1k_records"]["median"]
-            )
+            entry["cpu_ratio"] = entry["baseline"]["cpu_s_per_1k_records"]["median"] / entry["connector"]["cpu_s_per_1k_records"]["median"]
             entry["steady_ratio"] = (
                 entry["connector"]["steady_records_per_s"]["median"] / entry["baseline"]["steady_records_per_s"]["median"]
             )

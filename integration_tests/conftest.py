@@ -92,9 +92,7 @@ _STANDARD_SUITE_ITEMS = pytest.StashKey[List[str]]()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[_STANDARD_SUITE_ITEMS] = [
-        item.nodeid for item in session.items if item.path.name == STANDARD_SUITE_FILE
-    ]
+    session.config.stash[_STANDARD_SUITE_ITEMS] = [item.nodeid for item in session.items if item.path.name == STANDARD_SUITE_FILE]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -71,9 +71,7 @@ def run_connector(
                 path = Path(folder) / f"{flag[2:]}.json"
                 path.write_text(json.dumps(value))
                 args += [flag, str(path)]
-        completed = subprocess.run(
-            [*args, *extra_args], capture_output=True, text=True, timeout=timeout, env={**os.environ}
-        )
+        completed = subprocess.run([*args, *extra_args], capture_output=True, text=True, timeout=timeout, env={**os.environ})
     messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
     return ConnectorRun(completed.returncode, messages, completed.stdout, completed.stderr)
 

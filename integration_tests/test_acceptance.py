@@ -107,12 +107,7 @@ def assert_succeeded(run: ConnectorRun, what: str) -> None:
 
 
 def full_refresh_catalog(streams: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
-    return {
-        "streams": [
-            {"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
-            for stream in streams
-        ]
-    }
+    return {"streams": [{"stream": stream, "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"} for stream in streams]}
 
 
 def catalog_from_file(path: str, discovered: Mapping[str, Mapping[str, Any]], sync_mode: Optional[str] = None) -> Dict[str, Any]:
@@ -129,10 +124,7 @@ def catalog_from_file(path: str, discovered: Mapping[str, Mapping[str, Any]], sy
 
 
 def per_stream_state(states: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    return [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}}
-        for name, state in states.items()
-    ]
+    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in states.items()]
 
 
 def cursor_of(configured: Mapping[str, Any]) -> List[str]:
@@ -223,7 +215,11 @@ def test_acceptance_config_follows_the_high_strictness_rules() -> None:
         expect = entry.get("expect_records") or {}
         assert expect.get("path") or expect.get("bypass_reason"), f"{entry['config_path']}: expect_records is not set"
         assert (expect.get("extra_fields", False), expect.get("exact_order", False), expect.get("extra_records", True)) in {
-            (True, True, False), (False, True, True), (False, True, False), (False, False, True), (False, False, False)
+            (True, True, False),
+            (False, True, True),
+            (False, True, False),
+            (False, False, True),
+            (False, False, False),
         }, "a flag combination CAT does not support"
         for empty in entry.get("empty_streams") or []:
             assert empty.get("bypass_reason"), f"empty stream {empty['name']} has no bypass_reason"
@@ -300,9 +296,14 @@ def test_check_reports_the_declared_status_and_no_secret(runs: Runs, spec: Dict[
     statuses = run.of_type("CONNECTION_STATUS")
     assert run.returncode == 0 and len(statuses) == 1, "check must emit exactly one connection status"
     assert statuses[0]["connectionStatus"]["status"] == {"succeed": "SUCCEEDED", "failed": "FAILED"}[entry["status"]]
-    branch = next(b for b in spec["connectionSpecification"]["properties"]["backend"]["oneOf"]
-                  if b["properties"]["backend_type"]["const"] == config["backend"]["backend_type"])
-    secrets = [config["backend"][name] for name, prop in branch["properties"].items() if prop.get("airbyte_secret") and name in config["backend"]]
+    branch = next(
+        b
+        for b in spec["connectionSpecification"]["properties"]["backend"]["oneOf"]
+        if b["properties"]["backend_type"]["const"] == config["backend"]["backend_type"]
+    )
+    secrets = [
+        config["backend"][name] for name, prop in branch["properties"].items() if prop.get("airbyte_secret") and name in config["backend"]
+    ]
     assert secrets
     # A config update (CONTROL) carries the whole config by design; nothing else may.
     shown = "\n".join(json.dumps(m, ensure_ascii=False) for m in run.messages if m["type"] != "CONTROL") + run.stderr
@@ -326,7 +327,9 @@ def _oauth_branch(connection: Mapping[str, Any], predicate_key: Sequence[str], p
     raise AssertionError(f"no branch of {'.'.join(predicate_key[:-1])} has {predicate_key[-1]} = {predicate_value!r}")
 
 
-def _field_in_spec(connection: Mapping[str, Any], path: Sequence[str], predicate_key: Sequence[str], branch: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+def _field_in_spec(
+    connection: Mapping[str, Any], path: Sequence[str], predicate_key: Sequence[str], branch: Mapping[str, Any]
+) -> Optional[Mapping[str, Any]]:
     """The spec of the config field at `path`, inside the OAuth branch when the path crosses the predicate's object."""
     node: Mapping[str, Any] = connection
     for depth, part in enumerate(path):
@@ -386,7 +389,16 @@ def test_the_spec_oauth_parameters_are_consistent_with_advanced_auth(spec: Dict[
 # The connection specification checks of CAT's TestSpec that the CDK's standard tests do not port
 # (they lint secret marking only): keywords the Airbyte UI cannot render, and `additionalProperties`.
 FORBIDDEN_SPEC_KEYWORDS = (
-    "not", "anyOf", "patternProperties", "prefixItems", "allOf", "if", "then", "else", "dependentSchemas", "dependentRequired",
+    "not",
+    "anyOf",
+    "patternProperties",
+    "prefixItems",
+    "allOf",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
 )
 
 
@@ -446,7 +458,9 @@ def test_the_spec_passes_the_acceptance_runners_spec_checks(spec: Dict[str, Any]
                 problems.append(f"{where}: items must be a single type")
             elif isinstance(items, Mapping) and items.get("type") not in ("object", "string", "number", "integer") and "enum" not in items:
                 problems.append(f"{where}: items must be objects, strings, numbers or an enum")
-        problems.extend(f"{where}: uses `{keyword}`, which the UI does not support" for keyword in FORBIDDEN_SPEC_KEYWORDS if keyword in node)
+        problems.extend(
+            f"{where}: uses `{keyword}`, which the UI does not support" for keyword in FORBIDDEN_SPEC_KEYWORDS if keyword in node
+        )
         if "$ref" in node:
             problems.append(f"{where}: unresolved $ref")
         if "oneOf" in node:

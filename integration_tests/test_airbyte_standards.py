@@ -112,9 +112,7 @@ class TestSourceSendosoStandardSuite(standard_tests.SourceTestSuiteBase):
     @classmethod
     def create_connector(cls, scenario: Optional[ConnectorTestScenario]) -> IConnector:
         config = (
-            scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True)
-            if scenario is not None
-            else {}
+            scenario.get_config_dict(connector_root=cls.get_connector_root_dir(), empty_if_missing=True) if scenario is not None else {}
         )
         return SourceSendoso(config=config or None)
 

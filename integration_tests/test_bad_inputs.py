@@ -49,6 +49,7 @@ def _failed_check(run: ConnectorRun) -> str:
 
 # --- config -----------------------------------------------------------------------------------
 
+
 def test_config_that_is_not_json(tmp_path: Path, box: RunningSandbox, users_catalog: Dict[str, Any]) -> None:
     config = tmp_path / "config.json"
     config.write_text('{"backend": {"backend_type": "sendoso", ')
@@ -64,27 +65,40 @@ def test_config_that_is_not_json(tmp_path: Path, box: RunningSandbox, users_cata
 
 
 CONFIG_CASES = [
-        (lambda c: c["backend"].pop("client_secret"), "'backend'"),
-        (lambda c: c["backend"].pop("refresh_token"), "refresh_token"),
-        (lambda c: c.pop("backend"), "backend"),
-        (lambda c: c["backend"].__setitem__("backend_type", "salesforce"), "backend.backend_type"),
-        (lambda c: c.__setitem__("per_page", "ten"), "per_page"),
-        (lambda c: c.__setitem__("per_page", 0), "per_page"),
-        (lambda c: c.__setitem__("requests_per_second", "fast"), "requests_per_second"),
-        (lambda c: c.__setitem__("max_concurrent_requests", 0), "max_concurrent_requests"),
-        (lambda c: c.__setitem__("max_concurrent_requests", "many"), "max_concurrent_requests"),
-        (lambda c: c.__setitem__("start_date", 20250101), "start_date"),
-        (lambda c: c.__setitem__("start_date", "last tuesday"), "start_date"),
-        (lambda c: c.__setitem__("lookback_window_days", -1), "lookback_window_days"),
-        (lambda c: c.__setitem__("stream_filters", {"sends": "status = 'x'"}), "stream_filters"),
-        (lambda c: c.__setitem__("stream_filters", [{"stream": "sends"}]), "where"),
-        (lambda c: c["backend"].__setitem__("api_url", "http://sendoso.example.com/api/v3"), "backend.api_url"),
-        (lambda c: c["backend"].__setitem__("token_url", "http://10.0.0.8/oauth/token"), "backend.token_url"),
+    (lambda c: c["backend"].pop("client_secret"), "'backend'"),
+    (lambda c: c["backend"].pop("refresh_token"), "refresh_token"),
+    (lambda c: c.pop("backend"), "backend"),
+    (lambda c: c["backend"].__setitem__("backend_type", "salesforce"), "backend.backend_type"),
+    (lambda c: c.__setitem__("per_page", "ten"), "per_page"),
+    (lambda c: c.__setitem__("per_page", 0), "per_page"),
+    (lambda c: c.__setitem__("requests_per_second", "fast"), "requests_per_second"),
+    (lambda c: c.__setitem__("max_concurrent_requests", 0), "max_concurrent_requests"),
+    (lambda c: c.__setitem__("max_concurrent_requests", "many"), "max_concurrent_requests"),
+    (lambda c: c.__setitem__("start_date", 20250101), "start_date"),
+    (lambda c: c.__setitem__("start_date", "last tuesday"), "start_date"),
+    (lambda c: c.__setitem__("lookback_window_days", -1), "lookback_window_days"),
+    (lambda c: c.__setitem__("stream_filters", {"sends": "status = 'x'"}), "stream_filters"),
+    (lambda c: c.__setitem__("stream_filters", [{"stream": "sends"}]), "where"),
+    (lambda c: c["backend"].__setitem__("api_url", "http://sendoso.example.com/api/v3"), "backend.api_url"),
+    (lambda c: c["backend"].__setitem__("token_url", "http://10.0.0.8/oauth/token"), "backend.token_url"),
 ]
 CONFIG_IDS = [
-    "missing-client-secret", "missing-refresh-token", "missing-backend", "unknown-backend", "per-page-text",
-    "per-page-zero", "rate-text", "concurrency-zero", "concurrency-text", "start-date-number", "start-date-words", "negative-lookback",
-    "filters-not-a-list", "filter-without-where", "plain-http-api-url", "plain-http-token-url",
+    "missing-client-secret",
+    "missing-refresh-token",
+    "missing-backend",
+    "unknown-backend",
+    "per-page-text",
+    "per-page-zero",
+    "rate-text",
+    "concurrency-zero",
+    "concurrency-text",
+    "start-date-number",
+    "start-date-words",
+    "negative-lookback",
+    "filters-not-a-list",
+    "filter-without-where",
+    "plain-http-api-url",
+    "plain-http-token-url",
 ]
 
 
@@ -236,8 +250,14 @@ CEQL_ERRORS: List[Tuple[str, str, str]] = [
 
 
 END_TO_END_KINDS = {
-    "unterminated-string", "double-quotes", "stray-character", "unknown-operator",
-    "unclosed-parenthesis", "too-deep", "dangling-and", "empty-in",
+    "unterminated-string",
+    "double-quotes",
+    "stray-character",
+    "unknown-operator",
+    "unclosed-parenthesis",
+    "too-deep",
+    "dangling-and",
+    "empty-in",
 }
 CEQL_END_TO_END = [case for case in CEQL_ERRORS if case[0] in END_TO_END_KINDS]
 
@@ -284,6 +304,7 @@ def test_filter_naming_what_does_not_exist_is_a_config_error(box: RunningSandbox
 
 # --- catalog --------------------------------------------------------------------------------------
 
+
 def test_catalog_with_an_unknown_stream(box: RunningSandbox, users_catalog: Dict[str, Any]) -> None:
     catalog = copy.deepcopy(users_catalog)
     ghost = copy.deepcopy(catalog["streams"][0])
@@ -302,6 +323,7 @@ def test_catalog_that_is_not_a_catalog(box: RunningSandbox) -> None:
 
 
 # --- state ----------------------------------------------------------------------------------------
+
 
 def test_state_that_is_not_json(tmp_path: Path, box: RunningSandbox, users_catalog: Dict[str, Any]) -> None:
     import json
@@ -344,7 +366,10 @@ def test_state_whose_cursor_is_not_a_timestamp(box: RunningSandbox, discovered: 
 
 def test_state_for_a_stream_that_no_longer_exists_is_ignored_with_a_log_line(box: RunningSandbox, users_catalog: Dict[str, Any]) -> None:
     state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updated_at": "2024-01-01T00:00:00.000Z"}}}
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": "campaigns"}, "stream_state": {"updated_at": "2024-01-01T00:00:00.000Z"}},
+        }
     ]
 
     run = guarded_run("read", config=box.config(), catalog=users_catalog, state=state, known_secrets=[box.info["access_token"]])

@@ -34,7 +34,15 @@ def catalogs(sandbox: RunningSandbox) -> Dict[str, Dict[str, Any]]:
     return found
 
 
-def _read(sandbox: RunningSandbox, backend_name: str, catalog: Dict[str, Any], streams: List[str], incremental: bool = False, state: Optional[Any] = None, **config: Any):
+def _read(
+    sandbox: RunningSandbox,
+    backend_name: str,
+    catalog: Dict[str, Any],
+    streams: List[str],
+    incremental: bool = False,
+    state: Optional[Any] = None,
+    **config: Any,
+):
     run = run_connector(
         "read",
         config=sandbox.config(backend_name, **config),
@@ -63,7 +71,9 @@ def _cursor(state: List[Dict[str, Any]], stream: str) -> str:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("stream, where", FILTERS)
-def test_a_filtered_read_returns_exactly_the_rows_the_filter_selects(fresh_sandbox: RunningSandbox, catalogs, backend: str, stream: str, where: str) -> None:
+def test_a_filtered_read_returns_exactly_the_rows_the_filter_selects(
+    fresh_sandbox: RunningSandbox, catalogs, backend: str, stream: str, where: str
+) -> None:
     everything = _read(fresh_sandbox, "sendoso", catalogs["sendoso"], [stream]).records_of(stream)
 
     filtered = _read(fresh_sandbox, backend, catalogs[backend], [stream], stream_filters=[{"stream": stream, "where": where}])
@@ -111,7 +121,9 @@ def test_on_the_hub_the_cursor_is_pushed_down_and_only_the_changes_pages_are_fet
 
     config = fresh_sandbox.config("cloud_elements")
     config["backend"]["page_size"] = page_size
-    second = run_connector("read", config=config, catalog=configured_catalog(catalogs["cloud_elements"], ["sends"], incremental=True), state=state)
+    second = run_connector(
+        "read", config=config, catalog=configured_catalog(catalogs["cloud_elements"], ["sends"], incremental=True), state=state
+    )
     assert second.returncode == 0, second.errors
 
     stats = fresh_sandbox.stats()

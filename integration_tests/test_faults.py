@@ -101,6 +101,7 @@ def _keys(records: Dict[str, List[Dict[str, Any]]], stream: str) -> set:
 
 # --- hooks -------------------------------------------------------------------------------
 
+
 def _once_on_first_send(actions: List[Dict[str, Any]]) -> Hook:
     fired = []
 
@@ -245,10 +246,7 @@ def matrix(request: pytest.FixtureRequest, discovered: Dict[str, Any], sandbox: 
     catalogs = {"sendoso": discovered, "cloud_elements": hub.of_type("CATALOG")[0]["catalog"]}
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(rows)) as pool:
-        futures = {
-            row.test: pool.submit(_run_row, row, configured_catalog(catalogs[row.backend], row.streams or None))
-            for row in rows
-        }
+        futures = {row.test: pool.submit(_run_row, row, configured_catalog(catalogs[row.backend], row.streams or None)) for row in rows}
         results = {test: future.result() for test, future in futures.items()}
     wall = time.monotonic() - started
     yield results
@@ -288,6 +286,7 @@ def _print_table(request: pytest.FixtureRequest, results: Dict[str, RowResult], 
 
 # --- shared assertions ---------------------------------------------------------------------
 
+
 def _no_secret_shown(result: RowResult) -> None:
     assert not result.leaks, "secrets in stdout/stderr:\n" + "\n".join(result.leaks)
 
@@ -325,6 +324,7 @@ def _answers(result: RowResult, suffix: str) -> int:
 
 
 # --- one test per row ------------------------------------------------------------------------
+
 
 def test_clean_sync(matrix: Dict[str, RowResult]) -> None:
     clean = matrix["test_clean_sync"]
@@ -466,6 +466,8 @@ def test_hub_faults(matrix: Dict[str, RowResult]) -> None:
     clean = matrix["test_clean_sync"]
     for stream in HUB_STREAMS:
         assert _keys(result.records, stream) == _keys(clean.records, stream), stream
-    assert all(result.stats["faults_injected"].get(kind) for kind in ("status", "malformed", "empty", "repeat_page")), result.stats["faults_injected"]
+    assert all(result.stats["faults_injected"].get(kind) for kind in ("status", "malformed", "empty", "repeat_page")), result.stats[
+        "faults_injected"
+    ]
     assert result.retries == sum(result.stats["faults_injected"].values())
     _no_secret_shown(result)

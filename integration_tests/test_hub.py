@@ -58,12 +58,16 @@ def test_a_hub_read_asks_for_the_objects_and_their_metadata_once(fresh_sandbox: 
 
     assert run.returncode == 0, run.errors
     discovery = {
-        line: count for line, count in fresh_sandbox.stats()["requests"].items() if line.startswith("GET /elements/api-v2/hubs/rewards/objects")
+        line: count
+        for line, count in fresh_sandbox.stats()["requests"].items()
+        if line.startswith("GET /elements/api-v2/hubs/rewards/objects")
     }
     assert discovery and set(discovery.values()) == {1}, discovery
 
 
-def test_both_backends_return_the_same_records_field_for_field(fresh_sandbox: RunningSandbox, discovered: Dict[str, Any], hub_catalog: Dict[str, Any]) -> None:
+def test_both_backends_return_the_same_records_field_for_field(
+    fresh_sandbox: RunningSandbox, discovered: Dict[str, Any], hub_catalog: Dict[str, Any]
+) -> None:
     direct = run_connector("read", config=fresh_sandbox.config("sendoso"), catalog=configured_catalog(discovered, SHARED_STREAMS))
     hub = run_connector("read", config=fresh_sandbox.config("cloud_elements"), catalog=configured_catalog(hub_catalog, SHARED_STREAMS))
 

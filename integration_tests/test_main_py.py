@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _main_py(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     # From another working directory: the file must not depend on being run from the root.
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
 
 
 def _messages(stdout: str) -> List[Dict[str, Any]]:

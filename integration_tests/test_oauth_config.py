@@ -102,7 +102,13 @@ def authenticate_as_the_platform(sandbox: RunningSandbox, spec: Mapping[str, Any
 
     consent = requests.get(
         f"{sandbox.url}/oauth/authorize",
-        params={"client_id": client_id, "redirect_uri": REDIRECT_URI, "state": "abcdefg", "response_type": "code", "scope": declared["scope"]},
+        params={
+            "client_id": client_id,
+            "redirect_uri": REDIRECT_URI,
+            "state": "abcdefg",
+            "response_type": "code",
+            "scope": declared["scope"],
+        },
         allow_redirects=False,
         timeout=30,
     )
@@ -140,7 +146,9 @@ def _check(config: Mapping[str, Any]) -> Dict[str, Any]:
     return status
 
 
-def test_the_platform_writes_a_date_time_for_expires_in_and_check_uses_the_stored_token(oauth_sandbox: RunningSandbox, spec: Dict[str, Any]) -> None:
+def test_the_platform_writes_a_date_time_for_expires_in_and_check_uses_the_stored_token(
+    oauth_sandbox: RunningSandbox, spec: Dict[str, Any]
+) -> None:
     config = authenticate_as_the_platform(oauth_sandbox, spec)
     backend = config["backend"]
     assert set(backend) >= {"access_token", "refresh_token", "token_expiry_date"}
@@ -183,7 +191,9 @@ def test_check_accepts_an_expiry_that_names_no_instant_ahead_and_gets_a_new_toke
     assert _tokens_issued(oauth_sandbox) == issued + 1
 
 
-def test_check_names_the_field_when_the_expiry_is_neither_an_instant_nor_seconds(oauth_sandbox: RunningSandbox, spec: Dict[str, Any]) -> None:
+def test_check_names_the_field_when_the_expiry_is_neither_an_instant_nor_seconds(
+    oauth_sandbox: RunningSandbox, spec: Dict[str, Any]
+) -> None:
     config = authenticate_as_the_platform(oauth_sandbox, spec)
     config["backend"]["token_expiry_date"] = "next tuesday"
     issued = _tokens_issued(oauth_sandbox)

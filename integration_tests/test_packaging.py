@@ -163,7 +163,9 @@ def copy_build_context(source: Path, target: Path) -> List[str]:
 
 def _run(args: Sequence[str], cwd: Path, env: Dict[str, str], timeout: float) -> subprocess.CompletedProcess:
     completed = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert completed.returncode == 0, f"{' '.join(map(str, args))} failed ({completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    assert completed.returncode == 0, (
+        f"{' '.join(map(str, args))} failed ({completed.returncode}):\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    )
     return completed
 
 
@@ -286,9 +288,7 @@ def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Im
         entries = {info.filename: info for info in wheel.infolist()}
         assert "source_sendoso/manifest.yaml" in entries
         assert b"type: DeclarativeSource" in wheel.read("source_sendoso/manifest.yaml")
-        packaged = sorted(
-            name.rsplit("/", 1)[1] for name in entries if re.fullmatch(r"source_sendoso/schemas/[^/]+\.json", name)
-        )
+        packaged = sorted(name.rsplit("/", 1)[1] for name in entries if re.fullmatch(r"source_sendoso/schemas/[^/]+\.json", name))
         assert packaged == expected_schemas
         for name in packaged:
             info = entries[f"source_sendoso/schemas/{name}"]
@@ -307,8 +307,12 @@ def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> Non
     assert not [name for name in names if "sendoso_sandbox" in name]
     assert "sendoso-sandbox" not in entry_points and "sendoso_sandbox" not in entry_points
     missing = subprocess.run(
-        [str(image.bin / "python"), "-c", "import sendoso_sandbox"], cwd=image.workdir, env=image.env,
-        capture_output=True, text=True, timeout=120,
+        [str(image.bin / "python"), "-c", "import sendoso_sandbox"],
+        cwd=image.workdir,
+        env=image.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert missing.returncode != 0 and "No module named 'sendoso_sandbox'" in missing.stderr
 

@@ -209,7 +209,10 @@ def test_sends_is_checkpointed_after_every_page_with_the_page_it_reached(
         # Three pages at a time behind a quarter second of latency, one of them held: killed
         # once pages past the checkpoint are out, which the restarted sync reads again.
         pytest.param(
-            {"max_concurrent_requests": 3}, [LATENCY, HOLD_SENDS], _kill_once_a_page_past_the_checkpoint_is_out, 3,
+            {"max_concurrent_requests": 3},
+            [LATENCY, HOLD_SENDS],
+            _kill_once_a_page_past_the_checkpoint_is_out,
+            3,
             id="three-at-once-at-250-ms",
         ),
     ],
@@ -251,7 +254,11 @@ def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(
     assert _pass(final_states, "sends") is None
     # The cursor ends at the highest value read before the kill, never past it.
     assert _cursor(final_states, "sends") == position["highest_seen"]
-    checkpointed = [message["record"]["data"] for message in killed.messages[: _last_sends_state_index(killed)] if message["type"] == "RECORD" and message["record"]["stream"] == "sends"]
+    checkpointed = [
+        message["record"]["data"]
+        for message in killed.messages[: _last_sends_state_index(killed)]
+        if message["type"] == "RECORD" and message["record"]["stream"] == "sends"
+    ]
     assert position["highest_seen"] == max(r["updated_at"] for r in checkpointed)
 
 

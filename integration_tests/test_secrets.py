@@ -26,7 +26,10 @@ def test_debug_read_of_every_stream_with_rotating_refresh_tokens_shows_no_secret
 ) -> None:
     config = rotating.config()
     run = guarded_run(
-        "read", config=config, catalog=configured_catalog(discovered, incremental=True), extra_args=["--debug"],
+        "read",
+        config=config,
+        catalog=configured_catalog(discovered, incremental=True),
+        extra_args=["--debug"],
         known_secrets=[rotating.info["access_token"]],
     )
 
@@ -46,9 +49,7 @@ def test_debug_failures_show_no_secret(rotating: RunningSandbox, discovered: Dic
 
     rotating.control("POST", "faults", [{"action": "revoke_refresh_tokens"}])
     try:
-        read = guarded_run(
-            "read", config=rotating.config(), catalog=configured_catalog(discovered, ["users"]), extra_args=["--debug"]
-        )
+        read = guarded_run("read", config=rotating.config(), catalog=configured_catalog(discovered, ["users"]), extra_args=["--debug"])
     finally:
         rotating.control("POST", "reset")
     assert read.returncode != 0 and read.errors
@@ -64,9 +65,7 @@ def test_debug_hub_read_and_failure_show_no_hub_secret(sandbox: RunningSandbox) 
 
     wrong = sandbox.config("cloud_elements")
     wrong["backend"]["element_token"] = "not-the-" + wrong["backend"]["element_token"]
-    failed = guarded_run(
-        "read", config=wrong, catalog=catalog, extra_args=["--debug"], known_secrets=[config["backend"]["element_token"]]
-    )
+    failed = guarded_run("read", config=wrong, catalog=catalog, extra_args=["--debug"], known_secrets=[config["backend"]["element_token"]])
     assert failed.returncode != 0
     assert any(e["failure_type"] == "config_error" for e in failed.errors)
 

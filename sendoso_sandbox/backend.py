@@ -71,8 +71,11 @@ def make_resolver(resource: Resource):
         if path in resource.virtual:
             column = resource.virtual[path]
             return FieldRef(
-                value=column, type="'text'", real_text=column,
-                ms_column=resource.ms_columns.get(path), always_text=True,
+                value=column,
+                type="'text'",
+                real_text=column,
+                ms_column=resource.ms_columns.get(path),
+                always_text=True,
             )
         ref = json_field(path, bind)
         if path == ("id",):

@@ -70,8 +70,14 @@ from typing import Callable, Iterable
 from .ceql_parse import And, CeqlError, Compare, In, IsNull, Like, Literal, Node, Or, parse
 
 __all__ = [
-    "CeqlError", "Translation", "translate", "select_ids", "literal_instant_ms", "is_decimal_text",
-    "register_functions", "connect_memory",
+    "CeqlError",
+    "Translation",
+    "translate",
+    "select_ids",
+    "literal_instant_ms",
+    "is_decimal_text",
+    "register_functions",
+    "connect_memory",
 ]
 
 _DATE_RE = re.compile(
@@ -172,7 +178,7 @@ def _join(op: str, terms: list[str]) -> str:
     """``(a op b op ...)``; a long chain in parenthesised runs of at most _CHAIN
     terms (runs of runs...), so the expression stays low."""
     while len(terms) > _CHAIN:
-        runs = [terms[i:i + _CHAIN] for i in range(0, len(terms), _CHAIN)]
+        runs = [terms[i : i + _CHAIN] for i in range(0, len(terms), _CHAIN)]
         terms = [run[0] if len(run) == 1 else "(" + f" {op} ".join(run) + ")" for run in runs]
     return "(" + f" {op} ".join(terms) + ")"
 
@@ -398,9 +404,7 @@ class _Translator:
             return _field_predicate(ref, lambda x, t, rt: _scalar_cmp(x, t, rt, node.op, lit))
         if isinstance(node, In):
             lits = [_classify(v, self.bind) for v in node.values]
-            return _field_predicate(
-                ref, lambda x, t, rt: _join("OR", [_scalar_cmp(x, t, rt, "=", lit) for lit in lits])
-            )
+            return _field_predicate(ref, lambda x, t, rt: _join("OR", [_scalar_cmp(x, t, rt, "=", lit) for lit in lits]))
         if isinstance(node, Like):
             pattern = self.bind(_like_pattern(node.pattern))
             return _field_predicate(ref, lambda x, t, rt: _scalar_like(x, t, rt, pattern))

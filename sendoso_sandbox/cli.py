@@ -34,11 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rotate-refresh-tokens", action="store_true", help="each refresh returns a new refresh token")
     serve.add_argument("--db", default=None, help="SQLite file to use (reused when seed and scale match)")
     serve.add_argument(
-        "--marketplace-rate-limit", type=int, default=MARKETPLACE_REQUESTS_PER_MINUTE,
+        "--marketplace-rate-limit",
+        type=int,
+        default=MARKETPLACE_REQUESTS_PER_MINUTE,
         help="marketplace requests/minute per client; 0 = unlimited",
     )
     serve.add_argument(
-        "--latency", type=float, default=0, metavar="MS",
+        "--latency",
+        type=float,
+        default=0,
+        metavar="MS",
         help="hold every API answer this many milliseconds (requests are still served concurrently)",
     )
     serve.add_argument("--jitter", type=float, default=0, metavar="MS", help="plus up to this many more, at random")

@@ -51,7 +51,7 @@ class ControlApi:
             body = json.loads(req.body.decode("utf-8") or "null") if req.body else None
         except ValueError:
             return _bad("body is not JSON")
-        found = self.routes.find(req.method, req.path[len(PREFIX):].rstrip("/"))
+        found = self.routes.find(req.method, req.path[len(PREFIX) :].rstrip("/"))
         if found is None:
             return json_response(404, {"error": "unknown control route"})
         handler, args = found

@@ -44,40 +44,148 @@ TEAM_ID = 7001
 TEAM_NAME = "Northwind Labs"
 
 FIRST_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Lucas", "Mia", "Ethan",
-    "Amelia", "James", "Harper", "Benjamin", "Evelyn", "Elijah", "Chloé", "Henry", "Zoë",
-    "Jack", "Priya", "Arjun", "Mei", "Hiroshi", "Fatima", "Omar", "Ingrid", "Sven", "José",
-    "Lucía", "Chidi", "Amara", "Dmitri", "Anya", "Siobhán", "Connor", "Grace", "Leo",
-    "Nora", "Isaac",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Mateo",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Amelia",
+    "James",
+    "Harper",
+    "Benjamin",
+    "Evelyn",
+    "Elijah",
+    "Chloé",
+    "Henry",
+    "Zoë",
+    "Jack",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Hiroshi",
+    "Fatima",
+    "Omar",
+    "Ingrid",
+    "Sven",
+    "José",
+    "Lucía",
+    "Chidi",
+    "Amara",
+    "Dmitri",
+    "Anya",
+    "Siobhán",
+    "Connor",
+    "Grace",
+    "Leo",
+    "Nora",
+    "Isaac",
 )
 LAST_NAMES = (
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "García", "Miller", "Davis", "Rodríguez",
-    "Martinez", "Hernández", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-    "Moore", "Jackson", "Martin", "Lee", "Pérez", "Thompson", "White", "Harris", "Sánchez",
-    "Clark", "Ramirez", "Lewis", "Robinson", "Nakamura", "Okafor", "Patel", "Müller",
-    "O'Brien", "Kowalski", "Nguyen", "Schmidt", "Rossi", "Dubois",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "García",
+    "Miller",
+    "Davis",
+    "Rodríguez",
+    "Martinez",
+    "Hernández",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Pérez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sánchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Müller",
+    "O'Brien",
+    "Kowalski",
+    "Nguyen",
+    "Schmidt",
+    "Rossi",
+    "Dubois",
 )
 COMPANIES = (
-    "Acme Robotics", "Globex Corporation", "Initech", "Umbrella Analytics", "Stark Logistics",
-    "Wayne Biotech", "Hooli", "Vandelay Industries", "Soylent Foods", "Tyrell Systems",
-    "Cyberdyne Cloud", "Wonka Confections", "Pied Piper", "Aperture Labs", "Massive Dynamic",
-    "Oscorp Health", "Prestige Worldwide", "Dunder Mifflin", "Bluth Company", "Gekko & Co",
-    "Sterling Cooper", "Nakatomi Trading", "Monarch Solutions", "Black Mesa Research",
-    "Virtucon", "Zorg Industries", "Rekall Inc", "Duff Beverages", "Krusty Brands",
+    "Acme Robotics",
+    "Globex Corporation",
+    "Initech",
+    "Umbrella Analytics",
+    "Stark Logistics",
+    "Wayne Biotech",
+    "Hooli",
+    "Vandelay Industries",
+    "Soylent Foods",
+    "Tyrell Systems",
+    "Cyberdyne Cloud",
+    "Wonka Confections",
+    "Pied Piper",
+    "Aperture Labs",
+    "Massive Dynamic",
+    "Oscorp Health",
+    "Prestige Worldwide",
+    "Dunder Mifflin",
+    "Bluth Company",
+    "Gekko & Co",
+    "Sterling Cooper",
+    "Nakatomi Trading",
+    "Monarch Solutions",
+    "Black Mesa Research",
+    "Virtucon",
+    "Zorg Industries",
+    "Rekall Inc",
+    "Duff Beverages",
+    "Krusty Brands",
     "Los Pollos Hermanos",
 )
 GROUP_NAMES = (
-    "Sales", "Marketing", "Customer Success", "SDR East", "SDR West", "Enterprise AE",
-    "Partnerships", "Recruiting", "Executive", "Field Marketing", "Account Management",
+    "Sales",
+    "Marketing",
+    "Customer Success",
+    "SDR East",
+    "SDR West",
+    "Enterprise AE",
+    "Partnerships",
+    "Recruiting",
+    "Executive",
+    "Field Marketing",
+    "Account Management",
     "Demand Gen",
 )
 TOUCH_THEMES = (
-    ("Coffee eGift", "email", "eGift"), ("Welcome Kit", "mail", "Swag"),
-    ("Executive Wine Box", "mail", "Wine"), ("Lunch on Us", "email", "eGift"),
-    ("Handwritten Thank You", "mail", "Handwritten Notes"), ("Book Club", "mail", "Books"),
-    ("Charity Donation", "email", "Donation"), ("Snack Box", "mail", "Snacks"),
-    ("Amazon Gift Card", "email", "eGift"), ("Conference Follow-up", "mail", "Swag"),
-    ("Renewal Thank You", "email", "eGift"), ("Holiday Hamper", "mail", "Food"),
+    ("Coffee eGift", "email", "eGift"),
+    ("Welcome Kit", "mail", "Swag"),
+    ("Executive Wine Box", "mail", "Wine"),
+    ("Lunch on Us", "email", "eGift"),
+    ("Handwritten Thank You", "mail", "Handwritten Notes"),
+    ("Book Club", "mail", "Books"),
+    ("Charity Donation", "email", "Donation"),
+    ("Snack Box", "mail", "Snacks"),
+    ("Amazon Gift Card", "email", "eGift"),
+    ("Conference Follow-up", "mail", "Swag"),
+    ("Renewal Thank You", "email", "eGift"),
+    ("Holiday Hamper", "mail", "Food"),
 )
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 COUNTRY_SETS = (("US",), ("US", "CA"), ("US", "CA", "GB"), ("GB", "IE"), ("DE", "FR", "NL"), ("AU",))
@@ -182,9 +290,7 @@ class _TimestampFormatter:
         date = self._days.get(day)
         if date is None:
             date = self._days[day] = format_date(day * DAY_MS)
-        return "%sT%02d:%02d:%02d.%03d%s" % (
-            date, sod // 3600, sod // 60 % 60, sod % 60, millis, self._offsets[offset_minutes]
-        )
+        return "%sT%02d:%02d:%02d.%03d%s" % (date, sod // 3600, sod // 60 % 60, sod % 60, millis, self._offsets[offset_minutes])
 
 
 def _rng(seed: int, name: str) -> random.Random:
@@ -409,9 +515,7 @@ class Generator:
                 # as numbers, other Sendoso amounts are decimal text.
                 doc["starting_egift_price"] = forms.number_first("starting_egift_price", f"{low}.0")
                 doc["ending_egift_price"] = forms.number_first("ending_egift_price", f"{high}.0")
-            self.touches.append(
-                {"doc": doc, "created_ms": created, "group_id": creator["team_group_id"], "low": low, "high": high}
-            )
+            self.touches.append({"doc": doc, "created_ms": created, "group_id": creator["team_group_id"], "low": low, "high": high})
 
     def touch_rows(self) -> list[tuple]:
         rows = []
@@ -455,11 +559,7 @@ class Generator:
             low, high = t["low"] * 100, t["high"] * 100
             touch_json = dumps({"id": doc["id"], "name": doc["name"]})
             touch_refs.append((touch_json, doc["delivery_type"] == "email", dumps(doc["currency"]), low, high))
-        people = [
-            (dumps(f"{first} {last}"), f"{_slug(first)}.{_slug(last)}@")
-            for first in FIRST_NAMES
-            for last in LAST_NAMES
-        ]
+        people = [(dumps(f"{first} {last}"), f"{_slug(first)}.{_slug(last)}@") for first in FIRST_NAMES for last in LAST_NAMES]
         companies = [(dumps(c), _slug(c) + '.example"') for c in COMPANIES]
         egift_types = [dumps(t) for t in EGIFT_TYPES]
         physical_types = [dumps(t) for t in PHYSICAL_TYPES]
@@ -552,8 +652,18 @@ class Generator:
     def product_rows(self) -> list[tuple]:
         rng = _rng(self.seed, "products")
         adjectives = ("Artisan", "Organic", "Premium", "Classic", "Deluxe", "Eco", "Gourmet", "Smart")
-        nouns = ("Coffee Sampler", "Tea Set", "Desk Plant", "Wireless Charger", "Yoga Mat",
-                 "Chocolate Box", "Candle Trio", "Water Bottle", "Notebook Set", "Cookie Tin")
+        nouns = (
+            "Coffee Sampler",
+            "Tea Set",
+            "Desk Plant",
+            "Wireless Charger",
+            "Yoga Mat",
+            "Chocolate Box",
+            "Candle Trio",
+            "Water Bottle",
+            "Notebook Set",
+            "Cookie Tin",
+        )
         rows = []
         variant_id = 90_000
         for p in range(self.sizes.products):
@@ -570,10 +680,7 @@ class Generator:
                             "currency": "USD",
                             "price_per_unit": _money(rng.randrange(900, 15000)),
                         },
-                        "images": [
-                            _product_image(f"marketplace/{pid}/{variant_id}-{n}.jpg")
-                            for n in range(rng.randrange(1, 4))
-                        ],
+                        "images": [_product_image(f"marketplace/{pid}/{variant_id}-{n}.jpg") for n in range(rng.randrange(1, 4))],
                     }
                 )
             name = f"{rng.choice(adjectives)} {rng.choice(nouns)}"
@@ -598,9 +705,14 @@ class Generator:
         return rows
 
     def return_address_rows(self) -> list[tuple]:
-        cities = (("Austin", "TX", "78701", "US"), ("San Francisco", "CA", "94105", "US"),
-                  ("New York", "NY", "10001", "US"), ("Toronto", "ON", "M5H 2N2", "CA"),
-                  ("London", "", "EC1A 1BB", "GB"), ("Chicago", "IL", "60601", "US"))
+        cities = (
+            ("Austin", "TX", "78701", "US"),
+            ("San Francisco", "CA", "94105", "US"),
+            ("New York", "NY", "10001", "US"),
+            ("Toronto", "ON", "M5H 2N2", "CA"),
+            ("London", "", "EC1A 1BB", "GB"),
+            ("Chicago", "IL", "60601", "US"),
+        )
 
         def build(rng, i):
             city, state, zip_code, country = rng.choice(cities)
@@ -694,9 +806,16 @@ class Generator:
         return self._timed_rows("purchase_orders", self.sizes.purchase_orders, 8501, build)
 
     def tax_rate_rows(self) -> list[tuple]:
-        regions = (("US", "CA", "0.0725"), ("US", "TX", "0.0625"), ("US", "NY", "0.04"),
-                   ("US", "WA", "0.065"), ("CA", "ON", "0.13"), ("GB", "", "0.2"),
-                   ("DE", "", "0.19"), ("AU", "", "0.1"))
+        regions = (
+            ("US", "CA", "0.0725"),
+            ("US", "TX", "0.0625"),
+            ("US", "NY", "0.04"),
+            ("US", "WA", "0.065"),
+            ("CA", "ON", "0.13"),
+            ("GB", "", "0.2"),
+            ("DE", "", "0.19"),
+            ("AU", "", "0.1"),
+        )
 
         def build(rng, i):
             country, region, rate = regions[i % len(regions)]

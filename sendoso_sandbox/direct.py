@@ -49,7 +49,7 @@ class DirectApi:
             return error(429, "Too many requests")  # no Retry-After: none documented
         if req.method != "GET":
             return error(405, "Method not allowed")
-        found = self.routes.find(req.method, req.path[len(PREFIX):].rstrip("/") or "/")
+        found = self.routes.find(req.method, req.path[len(PREFIX) :].rstrip("/") or "/")
         if found is None:
             return error(404, "Not found")
         handler, args = found
@@ -82,10 +82,7 @@ class DirectApi:
             total, docs = self.backend.listed_matching(table, by_field, wanted, offset, per_page)
         else:
             total, docs = self.backend.listed(table, offset, per_page)
-        body = (
-            f'{{"current_page":{page},"per_page":{per_page},"{total_name}":{total},'
-            f'"{list_name}":[{",".join(docs)}]}}'
-        )
+        body = f'{{"current_page":{page},"per_page":{per_page},"{total_name}":{total},"{list_name}":[{",".join(docs)}]}}'
         response = raw_json(200, body)
         response.page_key = req.path
         return response
@@ -126,8 +123,7 @@ class DirectApi:
         if more:
             next_cursor = _encode_cursor(rows[-1][0])
             pagination = (
-                f'{{"after":"{next_cursor}","next_page":{{"url":"{req.base_url}{PREFIX}/marketplace/products'
-                f'?after={next_cursor}"}}}}'
+                f'{{"after":"{next_cursor}","next_page":{{"url":"{req.base_url}{PREFIX}/marketplace/products?after={next_cursor}"}}}}'
             )
         else:
             pagination = '{"after":null,"next_page":null}'
@@ -149,4 +145,4 @@ def _decode_cursor(cursor: str) -> int | None:
         return None
     if not decoded.startswith(_CURSOR_PREFIX):
         return None
-    return params.record_id(decoded[len(_CURSOR_PREFIX):])
+    return params.record_id(decoded[len(_CURSOR_PREFIX) :])

@@ -132,7 +132,7 @@ class HubApi:
             return self.error(405, f"Method {req.method} not supported for this resource")
         found = None
         if req.path.startswith(RESOURCE_PREFIX + "/"):
-            found = self.routes.find(req.method, req.path[len(RESOURCE_PREFIX) + 1:].strip("/"))
+            found = self.routes.find(req.method, req.path[len(RESOURCE_PREFIX) + 1 :].strip("/"))
         if found is None:
             return self.error(404, "No resource found at this path")
         handler, args = found

@@ -55,8 +55,7 @@ _DESCRIPTIONS = {
         "used in the authorization request, or was issued to another client."
     ),
     "invalid_client": (
-        "Client authentication failed due to unknown client, no client authentication included, "
-        "or unsupported authentication method."
+        "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."
     ),
     "invalid_scope": "The requested scope is invalid, unknown, or malformed.",
     "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",

@@ -37,9 +37,7 @@ class SandboxOptions:
         if not isinstance(self.token_ttl, int) or self.token_ttl < 1:
             raise OptionError(f"--token-ttl must be an integer >= 1 (seconds), not {self.token_ttl!r}")
         if not isinstance(self.marketplace_rate_limit, int) or self.marketplace_rate_limit < 0:
-            raise OptionError(
-                f"--marketplace-rate-limit must be an integer >= 0 (0: unlimited), not {self.marketplace_rate_limit!r}"
-            )
+            raise OptionError(f"--marketplace-rate-limit must be an integer >= 0 (0: unlimited), not {self.marketplace_rate_limit!r}")
         try:
             Latency.checked(self.latency_ms, self.jitter_ms)
         except FaultError as exc:

@@ -120,7 +120,10 @@ def start_sandbox(
         command += ["--jitter", str(jitter_ms)]
     stderr_file = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file,
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
         env=env if env is not None else os.environ.copy(),
     )
     line = b""

@@ -25,9 +25,7 @@ class Route:
 
 class RouteTable:
     def __init__(self, *routes: tuple[str, str, Handler]):
-        self.routes = tuple(
-            Route(method, re.compile(pattern, re.DOTALL), handler) for method, pattern, handler in routes
-        )
+        self.routes = tuple(Route(method, re.compile(pattern, re.DOTALL), handler) for method, pattern, handler in routes)
 
     def find(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
         """The first route of this method whose pattern matches the whole path, with its arguments."""

@@ -148,8 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(response)
         if owner.verbose:
             sys.stderr.write(
-                f"sendoso-sandbox: {self.command} {self.path} -> {response.status}"
-                f" ({(time.perf_counter() - started) * 1000:.1f} ms)\n"
+                f"sendoso-sandbox: {self.command} {self.path} -> {response.status} ({(time.perf_counter() - started) * 1000:.1f} ms)\n"
             )
 
     def _write(self, response: Response) -> None:

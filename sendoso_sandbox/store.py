@@ -249,9 +249,7 @@ class Store:
         """Docs at listing positions [offset, offset + limit)."""
         start = self.min_pos[table] + offset
         with self.read() as conn:
-            rows = conn.execute(
-                f"SELECT doc FROM {table} WHERE pos >= ? ORDER BY pos LIMIT ?", (start, limit)
-            ).fetchall()
+            rows = conn.execute(f"SELECT doc FROM {table} WHERE pos >= ? ORDER BY pos LIMIT ?", (start, limit)).fetchall()
         return [r[0] for r in rows]
 
     def doc(self, table: str, record_id: int) -> str | None:
@@ -278,9 +276,7 @@ class Store:
     def after_id(self, table: str, after_id: int, limit: int) -> list[tuple[int, str]]:
         """(id, doc) of the records after an id, by id (cursor paging)."""
         with self.read() as conn:
-            return conn.execute(
-                f"SELECT id, doc FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
-            ).fetchall()
+            return conn.execute(f"SELECT id, doc FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)).fetchall()
 
     def list_rows(self, query: ListQuery, after: Position | None, offset: int, limit: int) -> list[tuple]:
         """(id, sort value, doc) of a page of the query: after a position, or from an offset."""
@@ -455,9 +451,7 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 max_id, max_ms = conn.execute("SELECT coalesce(max(id), 100000), max(created_ms) FROM sends").fetchone()
-                templates = conn.execute(
-                    "SELECT doc FROM sends WHERE pos >= ? ORDER BY pos LIMIT 50", (self.min_pos["sends"],)
-                ).fetchall()
+                templates = conn.execute("SELECT doc FROM sends WHERE pos >= ? ORDER BY pos LIMIT 50", (self.min_pos["sends"],)).fetchall()
                 if not templates:
                     gen = data.Generator(self.seed, max(1, self.scale))
                     templates = [(row[-1],) for row in next(gen.send_batches(1))]

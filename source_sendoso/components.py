@@ -91,9 +91,7 @@ class SendosoPageIncrement(PageIncrement):
                 failure_type=FailureType.transient_error,
             )
         self._previous.page = content
-        return super().next_page_token(
-            response, last_page_size, last_record, last_page_token_value, page_size_override, stream_slice
-        )
+        return super().next_page_token(response, last_page_size, last_record, last_page_token_value, page_size_override, stream_slice)
 
 
 @dataclass
@@ -363,9 +361,7 @@ _CLOCK = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
 _MINUTE_OF_DAY = {f"T{clock}": minute for minute, clock in enumerate(_CLOCK)}
 _SECONDS = frozenset(f":{second:02d}" for second in range(60))
 _MILLISECONDS = frozenset(f".{millisecond:03d}" for millisecond in range(1000))
-_OFFSETS = {
-    f"{sign}{clock}": (-1 if sign == "+" else 1) * minutes for minutes, clock in enumerate(_CLOCK) for sign in "+-"
-}
+_OFFSETS = {f"{sign}{clock}": (-1 if sign == "+" else 1) * minutes for minutes, clock in enumerate(_CLOCK) for sign in "+-"}
 _DAYS: dict[str, tuple[str, str, str]] = {}
 _DAYS_KEPT = 100_000
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -508,9 +504,7 @@ class CeqlRecordFilter(RecordFilter):
         return filter(predicate, records)
 
     def _compile(self, start: Optional[str]) -> Optional[Callable[[Mapping[str, Any]], bool]]:
-        cursor_condition = (
-            ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
-        )
+        cursor_condition = ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
         expression = ceql.conjoin(cursor_condition, self._user_filter)
         return ceql.compile_predicate(expression) if expression is not None else None
 
@@ -518,8 +512,16 @@ class CeqlRecordFilter(RecordFilter):
 # Hub objects that already have a named stream (or are served only under a parent).
 _NAMED_HUB_OBJECTS = frozenset(
     {
-        "me", "users", "groups", "members", "touches", "sent-gifts", "return-addresses",
-        "gifts", "touch-styles", "user-custom-templates",
+        "me",
+        "users",
+        "groups",
+        "members",
+        "touches",
+        "sent-gifts",
+        "return-addresses",
+        "gifts",
+        "touch-styles",
+        "user-custom-templates",
     }
 )
 

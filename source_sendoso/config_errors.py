@@ -69,12 +69,9 @@ _WHERE: Dict[str, str] = {
 # Said once for two credentials that come from the same place.
 _WHERE_TOGETHER: Dict[Tuple[str, str], str] = {
     ("client_id", "client_secret"): (
-        "Enter the API key (client id) and API secret (client secret) exactly as Sendoso issued them; "
-        "developers@sendoso.com issues them."
+        "Enter the API key (client id) and API secret (client secret) exactly as Sendoso issued them; developers@sendoso.com issues them."
     ),
-    ("user_secret", "organization_secret"): (
-        f"Copy your user secret and organization secret from the profile menu of {_HUB_CONSOLE}."
-    ),
+    ("user_secret", "organization_secret"): (f"Copy your user secret and organization secret from the profile menu of {_HUB_CONSOLE}."),
 }
 _TOKEN_URL = "https://app.sendoso.com/oauth/token"
 
@@ -164,7 +161,9 @@ def _error_in_chosen_backend(config: Mapping[str, Any], spec: Mapping[str, Any],
     backend = config.get("backend")
     chosen = backend.get("backend_type") if isinstance(backend, Mapping) else None
     kinds = ", ".join(repr(branch["properties"]["backend_type"]["const"]) for branch in spec["properties"]["backend"]["oneOf"])
-    return ValidationError(f"{shorten(repr(chosen))} is not a backend; use one of {kinds}", path=["backend", "backend_type"], validator="enum")
+    return ValidationError(
+        f"{shorten(repr(chosen))} is not a backend; use one of {kinds}", path=["backend", "backend_type"], validator="enum"
+    )
 
 
 def _describe(error: ValidationError) -> str:
@@ -179,7 +178,7 @@ def _describe(error: ValidationError) -> str:
         return f"{error.message}; add it."
     # jsonschema's messages open with the whole value ("{...} is not of type 'array'"): quoted short.
     whole = repr(error.instance)
-    message = quoted + error.message[len(whole):] if error.message.startswith(whole) else shorten(error.message)
+    message = quoted + error.message[len(whole) :] if error.message.startswith(whole) else shorten(error.message)
     return f"{message}."
 
 
@@ -323,9 +322,7 @@ class HubCredentialErrors(DeclarativeErrorHandler):
     max_retries: Optional[int] = None
     max_time: Optional[int] = None
 
-    def interpret_response(
-        self, response_or_exception: Optional[Union[requests.Response, Exception]]
-    ) -> Optional[ErrorResolution]:  # type: ignore[override]
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:  # type: ignore[override]
         if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (401, 403):
             raise hub_refusal(response_or_exception)
         return None

@@ -129,9 +129,7 @@ class Listing:
     read them report each page (`page_read`) and the end of their partition (`partition_ended`).
     """
 
-    def __init__(
-        self, stream_name: str, *, per_page: int, concurrency: int, total_key: str, progress: PassProgress
-    ) -> None:
+    def __init__(self, stream_name: str, *, per_page: int, concurrency: int, total_key: str, progress: PassProgress) -> None:
         self._stream_name = stream_name
         self._per_page = per_page
         self._concurrency = concurrency

@@ -72,9 +72,7 @@ class ResponseGuard(DeclarativeErrorHandler):
         self._last_page: Dict[str, Tuple[Optional[str], bytes]] = {}
         self._repeats: Dict[str, int] = {}
 
-    def interpret_response(
-        self, response_or_exception: Optional[Union[requests.Response, Exception]]
-    ) -> Optional[ErrorResolution]:  # type: ignore[override]
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:  # type: ignore[override]
         response = response_or_exception
         if isinstance(response, requests.RequestException):
             # Decided by the next handler (a timeout or a dropped connection is retried); the
@@ -222,9 +220,7 @@ def _within(seconds: float, request_once: Callable[[Any], Any], authenticator: A
 
 
 def _again(failure: AirbyteTracedException) -> AirbyteTracedException:
-    return AirbyteTracedException(
-        message=failure.message, internal_message=failure.internal_message, failure_type=failure.failure_type
-    )
+    return AirbyteTracedException(message=failure.message, internal_message=failure.internal_message, failure_type=failure.failure_type)
 
 
 def bound_token_refresh(

@@ -142,7 +142,13 @@ OAUTH_ERRORS = [
     ("invalid_request", 400, "Missing required parameter: refresh_token.", [f"lacks the {REFRESH}"], [API_KEY, API_SECRET]),
     ("invalid_request", 400, "Missing required parameter: client_secret.", [f"lacks the {API_SECRET}"], [REFRESH]),
     ("invalid_request", 400, "The request is malformed.", ["is malformed", "backend.token_url"], [REFRESH, API_SECRET]),
-    ("unsupported_grant_type", 400, "The grant type is not supported.", ["HTTP 400", "unsupported_grant_type: The grant type is not supported"], [REFRESH]),
+    (
+        "unsupported_grant_type",
+        400,
+        "The grant type is not supported.",
+        ["HTTP 400", "unsupported_grant_type: The grant type is not supported"],
+        [REFRESH],
+    ),
 ]
 
 
@@ -158,9 +164,7 @@ def _check_message(http_mocker: HttpMocker, answer) -> str:
     return status.message
 
 
-@pytest.mark.parametrize(
-    "error, status, description, says, does_not_say", OAUTH_ERRORS, ids=[f"{e[0]}-{e[2][:24]}" for e in OAUTH_ERRORS]
-)
+@pytest.mark.parametrize("error, status, description, says, does_not_say", OAUTH_ERRORS, ids=[f"{e[0]}-{e[2][:24]}" for e in OAUTH_ERRORS])
 def test_given_an_oauth_error_from_the_token_endpoint_when_check_then_failed_naming_the_credential_it_is_about(
     error: str, status: int, description: str, says, does_not_say
 ) -> None:
@@ -175,7 +179,9 @@ def test_given_an_oauth_error_from_the_token_endpoint_when_check_then_failed_nam
 
 class TokenEndpointAnswerWithoutOAuthErrorTest(TestCase):
     @HttpMocker()
-    def test_given_a_json_answer_without_an_error_code_when_check_then_failed_quoting_status_and_message(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_json_answer_without_an_error_code_when_check_then_failed_quoting_status_and_message(
+        self, http_mocker: HttpMocker
+    ) -> None:
         message = _check_message(http_mocker, json_response({"message": "No route matches /oauth/tokn"}, 404))
 
         assert "HTTP 404" in message and "No route matches /oauth/tokn" in message

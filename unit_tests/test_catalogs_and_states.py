@@ -45,7 +45,9 @@ class StreamAskedInAModeItDoesNotOfferTest(TestCase):
 
         assert record_ids(output) == [1, 2]
         assert latest_state(output) == NO_CURSOR_STATE
-        assert _warnings(output) == ["The catalog asks for incremental sync of users, which offers only full_refresh: read as full_refresh."]
+        assert _warnings(output) == [
+            "The catalog asks for incremental sync of users, which offers only full_refresh: read as full_refresh."
+        ]
 
     @HttpMocker()
     def test_given_a_cursor_in_the_state_of_a_stream_without_one_when_read_incrementally_then_every_record(
@@ -75,7 +77,9 @@ class StreamAskedInAModeItDoesNotOfferTest(TestCase):
 
         output = _read_with_files(ConfigBuilder().build(), ConfiguredAirbyteCatalogSerializer.dump(catalog), "[]")
 
-        assert _warnings(output) == ["The catalog asks for incremental sync of users, touches, which offer only full_refresh: read as full_refresh."]
+        assert _warnings(output) == [
+            "The catalog asks for incremental sync of users, touches, which offer only full_refresh: read as full_refresh."
+        ]
 
 
 # Each shape a client may write into the state file, and whether it holds the cursor FUTURE of `groups`.
@@ -101,10 +105,20 @@ STATE_FILES = [
     ),
     (
         "platform-with-stats",
-        [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "groups"}, "stream_state": FUTURE}, "sourceStats": {"recordCount": 2.0}}],
+        [
+            {
+                "type": "STREAM",
+                "stream": {"stream_descriptor": {"name": "groups"}, "stream_state": FUTURE},
+                "sourceStats": {"recordCount": 2.0},
+            }
+        ],
         True,
     ),
-    ("global-without-shared-state", [{"type": "GLOBAL", "global": {"stream_states": [{"stream_descriptor": {"name": "groups"}, "stream_state": FUTURE}]}}], True),
+    (
+        "global-without-shared-state",
+        [{"type": "GLOBAL", "global": {"stream_states": [{"stream_descriptor": {"name": "groups"}, "stream_state": FUTURE}]}}],
+        True,
+    ),
     ("legacy-object", {"groups": FUTURE}, True),
     ("legacy-message", [{"type": "LEGACY", "data": {"groups": FUTURE}}], True),
     (
@@ -119,7 +133,9 @@ STATE_FILES = [
 
 
 @pytest.mark.parametrize("shape, state, holds_the_cursor", STATE_FILES, ids=[shape for shape, _, _ in STATE_FILES])
-def test_given_a_state_file_in_a_shape_clients_write_when_read_then_it_is_read_as_it_means(shape: str, state: Any, holds_the_cursor: bool) -> None:
+def test_given_a_state_file_in_a_shape_clients_write_when_read_then_it_is_read_as_it_means(
+    shape: str, state: Any, holds_the_cursor: bool
+) -> None:
     catalog = ConfiguredAirbyteCatalogSerializer.dump(CatalogBuilder().with_stream("groups", SyncMode.incremental).build())
     with HttpMocker() as http_mocker:
         _mock_token(http_mocker)

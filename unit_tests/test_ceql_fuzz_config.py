@@ -20,9 +20,45 @@ from source_sendoso.filters import PushDownFilters, ValidStreamFilters, parse_st
 # Text close to CEQL, so that the fuzzer reaches deep into the parser, and any text at all.
 _PIECES = st.sampled_from(
     [
-        "status", "current_total_cost", "recipient.name", "`status`", "'x'", "''", "'", "`", '"', "(", ")", ",", "=", "!=", ">=",
-        "<", "==", "AND", "OR", "NOT", "IN", "LIKE", "IS", "NULL", "1", "-", "1.5", "1.2.3", " ", "\t", "\n", "%",
-        "$", "\\", "\u00e9", "\x00", "'2025-01-01T00:00:00Z'", "created_at", "status_updates.status",
+        "status",
+        "current_total_cost",
+        "recipient.name",
+        "`status`",
+        "'x'",
+        "''",
+        "'",
+        "`",
+        '"',
+        "(",
+        ")",
+        ",",
+        "=",
+        "!=",
+        ">=",
+        "<",
+        "==",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "LIKE",
+        "IS",
+        "NULL",
+        "1",
+        "-",
+        "1.5",
+        "1.2.3",
+        " ",
+        "\t",
+        "\n",
+        "%",
+        "$",
+        "\\",
+        "\u00e9",
+        "\x00",
+        "'2025-01-01T00:00:00Z'",
+        "created_at",
+        "status_updates.status",
     ]
 )
 CEQLISH = st.lists(_PIECES, max_size=25).map("".join)
@@ -117,4 +153,6 @@ def test_every_kind_of_syntax_error_is_a_config_error_that_points_at_it(where: s
 
 
 def test_a_valid_filter_parses_to_its_tree() -> None:
-    assert parse_stream_filter("sends", "status = 'Delivered' AND current_total_cost >= 10") == ceql.parse("status = 'Delivered' AND current_total_cost >= 10")
+    assert parse_stream_filter("sends", "status = 'Delivered' AND current_total_cost >= 10") == ceql.parse(
+        "status = 'Delivered' AND current_total_cost >= 10"
+    )

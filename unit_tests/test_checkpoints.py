@@ -91,9 +91,7 @@ class DirectPageCheckpointTest(TestCase):
         _mock_pages(http_mocker)
 
         # Only send 3 (page 2) is at or after the state: page 1 still gets its checkpoint.
-        output = read_stream(
-            "sends", _one_page_at_a_time().build(), SyncMode.incremental, state={"updated_at": "2024-05-04T12:00:00.000Z"}
-        )
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state={"updated_at": "2024-05-04T12:00:00.000Z"})
 
         sequence = _states_in_order(output)
         assert sequence[0] == {"updated_at": "2024-05-04T12:00:00.000Z", "pass": _position(2, None)}

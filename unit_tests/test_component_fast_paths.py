@@ -78,8 +78,13 @@ _timestamps = st.one_of(
     # The other forms CEQL reads, with impossible values too.
     st.builds(
         lambda y, mo, d, sep, h, mi, s, frac, off: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{off}",
-        st.integers(1000, 9999).map(str), _digits(2), _digits(2), st.sampled_from(["T", " "]),
-        _digits(2), _digits(2), _digits(2),
+        st.integers(1000, 9999).map(str),
+        _digits(2),
+        _digits(2),
+        st.sampled_from(["T", " "]),
+        _digits(2),
+        _digits(2),
+        _digits(2),
         st.sampled_from(["", ".0", ".123", ".999999", ".1234567"]),
         st.sampled_from(["", "Z", "+00:00", "-07:00", "+05:30", "-0500", "+2359", "+24:00", "+05:60"]),
     ),
@@ -140,7 +145,9 @@ def test_derived_updated_at_of_timestamps_written_alike_is_the_millisecond_readi
 
 _sendoso_forms = st.builds(
     # Sendoso's own forms, at any offset, and the same texts with one character off.
-    lambda moment, whole, off, typo: _with_typo(moment.strftime("%Y-%m-%dT%H:%M:%S") + ("" if whole else moment.strftime(".%f")[:4]) + off, typo),
+    lambda moment, whole, off, typo: _with_typo(
+        moment.strftime("%Y-%m-%dT%H:%M:%S") + ("" if whole else moment.strftime(".%f")[:4]) + off, typo
+    ),
     st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
     st.booleans(),
     st.builds(lambda sign, h, m: f"{sign}{h}:{m}", st.sampled_from("+-"), _digits(2), _digits(2)),

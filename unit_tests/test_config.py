@@ -48,8 +48,13 @@ class PerPageTest(TestCase):
     @HttpMocker()
     def test_given_per_page_1_when_read_then_pages_of_one_record(self, http_mocker: HttpMocker) -> None:
         http_mocker.post(token_request(), token_response())
-        http_mocker.get(SendosoRequestBuilder.endpoint("/users").with_per_page(1).build(), page_response("/users", [user(1)], per_page=1, total=1))
-        http_mocker.get(SendosoRequestBuilder.endpoint("/users").with_per_page(1).with_page(2).build(), page_response("/users", [], page=2, per_page=1, total=1))
+        http_mocker.get(
+            SendosoRequestBuilder.endpoint("/users").with_per_page(1).build(), page_response("/users", [user(1)], per_page=1, total=1)
+        )
+        http_mocker.get(
+            SendosoRequestBuilder.endpoint("/users").with_per_page(1).with_page(2).build(),
+            page_response("/users", [], page=2, per_page=1, total=1),
+        )
 
         output = read_stream("users", ConfigBuilder().with_per_page(1).build())
 

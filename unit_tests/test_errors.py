@@ -98,7 +98,9 @@ class UnauthorizedTest(TestCase):
 
 class ForbiddenTest(TestCase):
     @HttpMocker()
-    def test_given_403_on_marketplace_products_when_read_then_stream_skipped_without_failing_the_sync(self, http_mocker: HttpMocker) -> None:
+    def test_given_403_on_marketplace_products_when_read_then_stream_skipped_without_failing_the_sync(
+        self, http_mocker: HttpMocker
+    ) -> None:
         _mock_token(http_mocker)
         http_mocker.get(products_request(), error_response(403, "The access token does not have the marketplace scope"))
 
@@ -126,4 +128,6 @@ class ForbiddenTest(TestCase):
 
         assert record_ids(output) == []
         config_errors = errors_of_type(output, FailureType.config_error)
-        assert any("403" in error.message and "`public` scope" in error.message for error in config_errors), [e.message for e in config_errors]
+        assert any("403" in error.message and "`public` scope" in error.message for error in config_errors), [
+            e.message for e in config_errors
+        ]

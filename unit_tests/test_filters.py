@@ -61,7 +61,9 @@ class StreamFilterTest(TestCase):
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", SENDS))
 
-        config = ConfigBuilder().with_stream_filter("sends", "sender.email = 'ada@example.com' AND (status = 'Delivered' OR status LIKE '%Credited')")
+        config = ConfigBuilder().with_stream_filter(
+            "sends", "sender.email = 'ada@example.com' AND (status = 'Delivered' OR status LIKE '%Credited')"
+        )
         output = read_stream("sends", config.build())
 
         assert record_ids(output) == [1, 4]
@@ -71,7 +73,11 @@ class StreamFilterTest(TestCase):
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", SENDS))
 
-        config = ConfigBuilder().with_stream_filter("sends", "status = 'Delivered'").with_stream_filter("sends", "sender.email = 'ada@example.com'")
+        config = (
+            ConfigBuilder()
+            .with_stream_filter("sends", "status = 'Delivered'")
+            .with_stream_filter("sends", "sender.email = 'ada@example.com'")
+        )
         output = read_stream("sends", config.build())
 
         assert record_ids(output) == [1]

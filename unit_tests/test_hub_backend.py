@@ -76,7 +76,9 @@ class HubBackendTest(TestCase):
         assert output.records == [] and output.errors == []
 
     @HttpMocker()
-    def test_given_a_group_not_found_when_read_members_then_the_stream_fails_instead_of_reading_nothing(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_group_not_found_when_read_members_then_the_stream_fails_instead_of_reading_nothing(
+        self, http_mocker: HttpMocker
+    ) -> None:
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/groups"), hub_page([group(1)], "t"))
         http_mocker.get(hub_request("/groups", next_page="t"), hub_page([]))
@@ -134,7 +136,9 @@ def _failed_hub_check(http_mocker: HttpMocker, status: int, message: str) -> str
 
 class HubRefusedCredentialsTest(TestCase):
     @HttpMocker()
-    def test_given_the_hub_names_all_three_secrets_when_check_then_each_is_named_with_where_to_find_it(self, http_mocker: HttpMocker) -> None:
+    def test_given_the_hub_names_all_three_secrets_when_check_then_each_is_named_with_where_to_find_it(
+        self, http_mocker: HttpMocker
+    ) -> None:
         # Cloud Elements answers any of the three wrong with this one message.
         message = _failed_hub_check(http_mocker, 401, "Invalid Organization or User secret, or invalid Element token provided.")
 
@@ -200,13 +204,14 @@ class HubGenericObjectsTest(TestCase):
 
         assert record_data(output) == [{"id": 1, "total": 10.5}]
 
-
     @HttpMocker()
     def test_given_a_filter_on_a_generic_object_when_read_then_push_it_down_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
         http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
         # A hub that ignores the criterion returns both; only the order over 10 is kept.
-        http_mocker.get(hub_request("/purchase-orders", where="total > 10"), hub_page([{"id": 1, "total": 10.5}, {"id": 2, "total": 3}], "t"))
+        http_mocker.get(
+            hub_request("/purchase-orders", where="total > 10"), hub_page([{"id": 1, "total": 10.5}, {"id": 2, "total": 3}], "t")
+        )
         http_mocker.get(hub_request("/purchase-orders", next_page="t", where="total > 10"), hub_page([]))
 
         output = read_stream("purchase_orders", HubConfigBuilder().with_stream_filter("purchase_orders", "total > 10").build())

@@ -42,7 +42,9 @@ GROUPS = [
 def _sends() -> List[Dict[str, Any]]:
     return [
         # Created long before, delivered after the cursor (a -07:00 update at 13:00Z): kept.
-        send(1, created_at="2024-04-01T09:00:00.000-07:00", updates=[{"status": "Delivered", "occurred_at": "2024-05-01T06:00:00.000-07:00"}]),
+        send(
+            1, created_at="2024-04-01T09:00:00.000-07:00", updates=[{"status": "Delivered", "occurred_at": "2024-05-01T06:00:00.000-07:00"}]
+        ),
         # Created before the cursor and never updated: dropped.
         send(2, created_at="2024-05-01T11:00:00.000Z"),
         # Created after the cursor, no status update yet: kept (created_at is its cursor).

@@ -86,9 +86,7 @@ METADATA_SCHEMA: Dict[str, Any] = {
                 "githubIssueLabel": {"type": "string"},
                 "maxSecondsBetweenMessages": {"type": "integer"},
                 "releaseDate": {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
-                "connectorSubtype": {
-                    "enum": ["api", "database", "datalake", "file", "custom", "message_queue", "unknown", "vectorstore"]
-                },
+                "connectorSubtype": {"enum": ["api", "database", "datalake", "file", "custom", "message_queue", "unknown", "vectorstore"]},
                 "releaseStage": {"enum": ["alpha", "beta", "generally_available", "custom"]},
                 "supportLevel": {"enum": ["community", "certified", "archived"]},
                 "tags": {"type": "array", "items": {"type": "string"}},

@@ -167,7 +167,9 @@ def _page_of(send_id: int) -> int:
 
 
 def _read_sends(state: Dict[str, Any], expecting_exception: bool = False) -> EntrypointOutput:
-    return read_stream("sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state, expecting_exception=expecting_exception)
+    return read_stream(
+        "sends", ConfigBuilder().with_per_page(2).build(), SyncMode.incremental, state=state, expecting_exception=expecting_exception
+    )
 
 
 def _state_of(message: Any) -> Dict[str, Any]:

@@ -24,14 +24,15 @@ class PagingTest(TestCase):
     def test_given_three_pages_when_read_then_every_record_of_every_page(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/users", per_page=2), page_response("/users", [user(1), user(2)], page=1, per_page=2, total=5))
-        http_mocker.get(list_request("/users", page=2, per_page=2), page_response("/users", [user(3), user(4)], page=2, per_page=2, total=5))
+        http_mocker.get(
+            list_request("/users", page=2, per_page=2), page_response("/users", [user(3), user(4)], page=2, per_page=2, total=5)
+        )
         http_mocker.get(list_request("/users", page=3, per_page=2), page_response("/users", [user(5)], page=3, per_page=2, total=5))
 
         output = read_stream("users", ConfigBuilder().with_per_page(2).build())
 
         # Pages 2 and 3 are read at the same time, in no set order.
         assert sorted(record["id"] for record in record_data(output)) == [1, 2, 3, 4, 5]
-
 
     @HttpMocker()
     def test_given_full_last_page_when_read_then_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
@@ -42,7 +43,6 @@ class PagingTest(TestCase):
         output = read_stream("sends", ConfigBuilder().with_per_page(2).build())
 
         assert [record["id"] for record in record_data(output)] == [2, 1]
-
 
     @HttpMocker()
     def test_given_server_repeats_a_page_when_read_then_fail_instead_of_looping(self, http_mocker: HttpMocker) -> None:

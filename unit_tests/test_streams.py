@@ -56,7 +56,9 @@ class GroupsStreamTest(TestCase):
         _mock_token(http_mocker)
         http_mocker.get(
             list_request("/groups"),
-            page_response("/groups", [group(1, updated_at="2024-05-01T10:00:00.000-07:00"), group(2, updated_at="2024-05-02T08:30:00.250Z")]),
+            page_response(
+                "/groups", [group(1, updated_at="2024-05-01T10:00:00.000-07:00"), group(2, updated_at="2024-05-02T08:30:00.250Z")]
+            ),
         )
 
         output = read_stream("groups", ConfigBuilder().build())
@@ -165,7 +167,9 @@ class SendUpdatedAtTest(TestCase):
 
         assert data["updated_at"] == "2024-05-01T19:30:00.000Z"
         assert [update["occurred_at"] for update in data["status_updates"]] == [
-            "2024-05-01T18:00:00.000Z", "2024-05-01T19:30:00.000Z", "2024-05-01T17:00:00.000Z"
+            "2024-05-01T18:00:00.000Z",
+            "2024-05-01T19:30:00.000Z",
+            "2024-05-01T17:00:00.000Z",
         ]
 
     @HttpMocker()

@@ -15,14 +15,48 @@ from sendoso_sandbox.ceql_parse import CeqlError
 from sendoso_sandbox.ceql_sql import is_decimal_text, literal_instant_ms, select_ids, translate
 
 RECORDS = [
-    {"id": 1, "name": "O'Brien", "email": "a@x.io", "n": 12, "cost": "578.0", "flag": True,
-     "created_at": "2020-05-01T13:53:05.000-07:00", "tags": ["US", "CA"], "sender": {"email": "s1@x.io", "id": 4}},
-    {"id": 2, "name": "a_c", "email": "B@x.io", "n": 5, "cost": "99.5", "flag": False,
-     "created_at": "2020-05-01T20:53:05Z", "tags": [], "sender": {"email": "s2@x.io", "id": 5}},
-    {"id": 3, "name": "abc", "email": None, "n": None, "cost": "abc",
-     "created_at": "2020-05-01", "tags": [["DE"]], "sender.email": "dotted-key"},
-    {"id": 4, "name": "ABC", "n": 7.5, "cost": "-3.5", "flag": None,
-     "created_at": "2012-05-25T11:13:29-0500", "tags": [{"c": "US"}, "GB", None], "sender": "not an object"},
+    {
+        "id": 1,
+        "name": "O'Brien",
+        "email": "a@x.io",
+        "n": 12,
+        "cost": "578.0",
+        "flag": True,
+        "created_at": "2020-05-01T13:53:05.000-07:00",
+        "tags": ["US", "CA"],
+        "sender": {"email": "s1@x.io", "id": 4},
+    },
+    {
+        "id": 2,
+        "name": "a_c",
+        "email": "B@x.io",
+        "n": 5,
+        "cost": "99.5",
+        "flag": False,
+        "created_at": "2020-05-01T20:53:05Z",
+        "tags": [],
+        "sender": {"email": "s2@x.io", "id": 5},
+    },
+    {
+        "id": 3,
+        "name": "abc",
+        "email": None,
+        "n": None,
+        "cost": "abc",
+        "created_at": "2020-05-01",
+        "tags": [["DE"]],
+        "sender.email": "dotted-key",
+    },
+    {
+        "id": 4,
+        "name": "ABC",
+        "n": 7.5,
+        "cost": "-3.5",
+        "flag": None,
+        "created_at": "2012-05-25T11:13:29-0500",
+        "tags": [{"c": "US"}, "GB", None],
+        "sender": "not an object",
+    },
     {"id": 5, "name": "x' OR 1=1 --", "n": 0, "cost": "1e3", "created_at": "2013-04-24 11:19:25", "tags": "US"},
 ]
 
@@ -105,10 +139,34 @@ def test_meaning(where, expected):
 
 @pytest.mark.parametrize(
     "where",
-    ["", "name =", "name = 'x", "= 'x'", "name == 'x'", "name <> 'x'", "name = x", "(name = 'x'",
-     "name = 'x')", "name LIKE 5", "name IN ()", "name IN 'x'", "name IS 'x'", "name IS NOT 'x'",
-     "name = 'a' AND", "name = 'a' OR OR name = 'b'", "name = NULL", "and = 'x'", "a..b = 1",
-     "a. = 1", "`` = 1", "n = 12abc", "n = 1.", "n = --1", "name = 'a'; DROP TABLE r", "n = 1 2"],
+    [
+        "",
+        "name =",
+        "name = 'x",
+        "= 'x'",
+        "name == 'x'",
+        "name <> 'x'",
+        "name = x",
+        "(name = 'x'",
+        "name = 'x')",
+        "name LIKE 5",
+        "name IN ()",
+        "name IN 'x'",
+        "name IS 'x'",
+        "name IS NOT 'x'",
+        "name = 'a' AND",
+        "name = 'a' OR OR name = 'b'",
+        "name = NULL",
+        "and = 'x'",
+        "a..b = 1",
+        "a. = 1",
+        "`` = 1",
+        "n = 12abc",
+        "n = 1.",
+        "n = --1",
+        "name = 'a'; DROP TABLE r",
+        "n = 1 2",
+    ],
 )
 def test_malformed_clauses_are_rejected(where):
     with pytest.raises(CeqlError):
@@ -125,7 +183,7 @@ def test_values_are_bound_never_pasted():
 def test_key_with_a_double_quote_is_reachable():
     records = [{"id": 1, 'we"ird': "yes"}, {"id": 2, 'we"ird': "no"}, {"id": 3}]
     assert select_ids("`we\"ird` = 'yes'", records) == [1]
-    assert select_ids("`we\"ird` IS NULL", records) == [3]
+    assert select_ids('`we"ird` IS NULL', records) == [3]
 
 
 def test_like_escape_character_is_literal():
@@ -152,9 +210,16 @@ def test_real_numbers_compare_as_their_python_text():
         ("2018-01-15T00:00:00.000Z", dt.datetime(2018, 1, 15, tzinfo=dt.timezone.utc)),
         ("2012-05-25T11:13:29-0500", dt.datetime(2012, 5, 25, 16, 13, 29, tzinfo=dt.timezone.utc)),
         ("2020-05-01T13:53:05.123456-07:00", dt.datetime(2020, 5, 1, 20, 53, 5, 123000, tzinfo=dt.timezone.utc)),
-        ("2021-02-29", None), ("2021-13-01", None), ("2021-01-01T24:00:00Z", None),
-        ("2021-01-01T00:00:60Z", None), ("2021-01-01T00:00:00+24:00", None), ("2021-01-01T00:00Z", None),
-        ("2021-01-01T00:00:00.Z", None), ("0000-01-01", None), ("2021-01-01t00:00:00Z", None), ("2021-1-01", None),
+        ("2021-02-29", None),
+        ("2021-13-01", None),
+        ("2021-01-01T24:00:00Z", None),
+        ("2021-01-01T00:00:60Z", None),
+        ("2021-01-01T00:00:00+24:00", None),
+        ("2021-01-01T00:00Z", None),
+        ("2021-01-01T00:00:00.Z", None),
+        ("0000-01-01", None),
+        ("2021-01-01t00:00:00Z", None),
+        ("2021-1-01", None),
     ],
 )
 def test_literal_instants(text, expected):
@@ -248,15 +313,42 @@ def oracle(node, rec) -> bool:
 
 
 TEXTS = [
-    "", "a", "A", "b", "a_c", "abc", "a%c", "O'Brien", "é", "zz", "12", "-3.5", "578.0", "0", "1e3", "1.",
-    "2020-05-01", "2020-05-01T13:53:05.000-07:00", "2020-05-01T20:53:05Z", "2020-05-01 20:53:05",
-    "2020-05-01T20:53:05.0009Z", "2012-05-25T11:13:29-0500", "2021-02-29", "2020-05-01T25:00:00Z", "true",
+    "",
+    "a",
+    "A",
+    "b",
+    "a_c",
+    "abc",
+    "a%c",
+    "O'Brien",
+    "é",
+    "zz",
+    "12",
+    "-3.5",
+    "578.0",
+    "0",
+    "1e3",
+    "1.",
+    "2020-05-01",
+    "2020-05-01T13:53:05.000-07:00",
+    "2020-05-01T20:53:05Z",
+    "2020-05-01 20:53:05",
+    "2020-05-01T20:53:05.0009Z",
+    "2012-05-25T11:13:29-0500",
+    "2021-02-29",
+    "2020-05-01T25:00:00Z",
+    "true",
 ]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-20, 20), st.sampled_from([0.5, -3.5, 578.0, 1e20, 1 / 3]),
+    st.none(),
+    st.booleans(),
+    st.integers(-20, 20),
+    st.sampled_from([0.5, -3.5, 578.0, 1e20, 1 / 3]),
     st.sampled_from(TEXTS),
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["x", "y"]), inner, max_size=2), max_leaves=5)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["x", "y"]), inner, max_size=2), max_leaves=5
+)
 RECORD = st.dictionaries(st.sampled_from(["a", "b", "c"]), VALUES, max_size=3)
 FIELDS = ["a", "b", "c", "a.x", "missing", "`b`"]
 
@@ -287,8 +379,7 @@ def predicates(draw):
 
 WHERE = st.recursive(
     predicates(),
-    lambda inner: st.tuples(inner, st.sampled_from([" AND ", " OR "]), inner).map(lambda t: "".join(t))
-    | inner.map(lambda w: f"({w})"),
+    lambda inner: st.tuples(inner, st.sampled_from([" AND ", " OR "]), inner).map(lambda t: "".join(t)) | inner.map(lambda w: f"({w})"),
     max_leaves=4,
 )
 
@@ -376,10 +467,28 @@ def test_the_reported_clause_runs():
 
 
 # True for every record below (for the AND levels) / false for all (for the OR levels).
-NEUTRAL_TRUE = ["a = 1", "a IN ('x', 1)", "a IS NOT NULL", "tags LIKE 'U%'", "a >= '1'", "tags != 'ZZ'",
-                "b < 'z'", "c >= 0", "`b` IN ('y', 'z', 'zz', 'k')"]
-NEUTRAL_FALSE = ["a = 2", "b IS NULL", "missing = 1", "tags IN ('ZZ', 3)", "b LIKE 'nope%'", "c = 'nope'",
-                 "a > 1.5", "tags > 'V'", "c < '1970-01-01'"]
+NEUTRAL_TRUE = [
+    "a = 1",
+    "a IN ('x', 1)",
+    "a IS NOT NULL",
+    "tags LIKE 'U%'",
+    "a >= '1'",
+    "tags != 'ZZ'",
+    "b < 'z'",
+    "c >= 0",
+    "`b` IN ('y', 'z', 'zz', 'k')",
+]
+NEUTRAL_FALSE = [
+    "a = 2",
+    "b IS NULL",
+    "missing = 1",
+    "tags IN ('ZZ', 3)",
+    "b LIKE 'nope%'",
+    "c = 'nope'",
+    "a > 1.5",
+    "tags > 'V'",
+    "c < '1970-01-01'",
+]
 DEEP_RECORDS = [
     {"id": 1, "a": 1, "b": "k", "tags": ["US"], "c": "2020-05-01T00:00:00Z"},
     {"id": 2, "a": 1, "b": "k", "tags": ["US"], "c": "2019-12-31T23:59:59-01:00"},  # 2020-01-01T00:59:59Z
@@ -471,10 +580,19 @@ def test_hub_answers_a_deeply_nested_where(client):
     30 levels and 200 predicates selects what the same clause selects on the JSON."""
     docs, _ = client.hub_all("/sent-gifts", {"pageSize": 500})
     rng = random.Random(3)
-    fields = ["status = 'Delivered'", "sender.team_id > 300", "recipient.email LIKE '%a%'",
-              "current_total_cost > 50", "created_at >= '2023-01-01'", "created_at < 1672531200000",
-              "touch.name IN ('x', 'Q3 2022 Book Club')", "sent_via != 'link'", "id > 500",
-              "current_total_cost <= '80.5'", "recipient.company_name IS NULL"]
+    fields = [
+        "status = 'Delivered'",
+        "sender.team_id > 300",
+        "recipient.email LIKE '%a%'",
+        "current_total_cost > 50",
+        "created_at >= '2023-01-01'",
+        "created_at < 1672531200000",
+        "touch.name IN ('x', 'Q3 2022 Book Club')",
+        "sent_via != 'link'",
+        "id > 500",
+        "current_total_cost <= '80.5'",
+        "recipient.company_name IS NULL",
+    ]
     items = [rng.choice(fields) for _ in range(199)]
     where = _nested_clause(rng, 30, "status LIKE '%e%'", items[:100], items[100:])
     assert _depth(ceql_parse.parse(where)) >= 30

@@ -31,8 +31,15 @@ def test_json_line_and_config_shapes():
         r = requests.get(url + "/api/v3/me", headers={"Authorization": f"Bearer {info['access_token']}"})
         assert r.status_code == 200
         b = sendoso["backend"]
-        token = requests.post(b["token_url"], data={"grant_type": "refresh_token", "client_id": b["client_id"],
-                                                    "client_secret": b["client_secret"], "refresh_token": b["refresh_token"]})
+        token = requests.post(
+            b["token_url"],
+            data={
+                "grant_type": "refresh_token",
+                "client_id": b["client_id"],
+                "client_secret": b["client_secret"],
+                "refresh_token": b["refresh_token"],
+            },
+        )
         assert token.json()["expires_in"] == 600
         h.proc.send_signal(signal.SIGTERM)
         assert h.proc.wait(15) == 0

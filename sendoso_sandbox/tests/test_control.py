@@ -99,8 +99,11 @@ def test_status_fault_every_nth_with_cap(client):
 
 
 def test_status_fault_bodies_follow_the_surface(client):
-    client.control("POST", "/faults", [{"kind": "status", "status": 502, "path_prefix": "/elements"},
-                                       {"kind": "status", "status": 503, "path_prefix": "/oauth/token"}])
+    client.control(
+        "POST",
+        "/faults",
+        [{"kind": "status", "status": 502, "path_prefix": "/elements"}, {"kind": "status", "status": 503, "path_prefix": "/oauth/token"}],
+    )
     hub = client.hub("/users")
     assert hub.status_code == 502 and {"message", "requestId", "providerMessage"} <= set(hub.json())
     token = client.token_request(**client.refresh_form())
@@ -124,8 +127,11 @@ def test_slow_fault(client):
 
 
 def test_malformed_and_empty_faults(client):
-    client.control("POST", "/faults", [{"kind": "malformed", "path_prefix": "/api/v3/users", "times": 1},
-                                       {"kind": "empty", "path_prefix": "/api/v3/groups", "times": 1}])
+    client.control(
+        "POST",
+        "/faults",
+        [{"kind": "malformed", "path_prefix": "/api/v3/users", "times": 1}, {"kind": "empty", "path_prefix": "/api/v3/groups", "times": 1}],
+    )
     bad = client.direct("/users")
     assert bad.status_code == 200
     with pytest.raises(ValueError):
@@ -146,8 +152,17 @@ def test_repeat_page_fault(client):
     assert again.json() == first.json()
 
 
-@pytest.mark.parametrize("rule", [{"kind": "explode"}, {"kind": "status"}, {"kind": "status", "status": 503, "every": 0},
-                                  {"action": "set_scopes"}, {"action": "dance"}, {"kind": "slow", "seconds": -1}])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"kind": "explode"},
+        {"kind": "status"},
+        {"kind": "status", "status": 503, "every": 0},
+        {"action": "set_scopes"},
+        {"action": "dance"},
+        {"kind": "slow", "seconds": -1},
+    ],
+)
 def test_invalid_fault_rules_400(client, rule):
     assert client.control("POST", "/faults", rule).status_code == 400
     assert client.control("GET", "/faults").json()["rules"] == []

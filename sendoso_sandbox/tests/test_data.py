@@ -54,7 +54,11 @@ def test_same_seed_same_bytes_and_other_seed_differs():
 def test_sizes_are_proportionate(scale, users, groups, touches, products):
     sizes = data.Sizes.for_scale(scale)
     assert (sizes.sends, sizes.users, sizes.groups, sizes.touches, sizes.products) == (
-        scale, users, groups, touches, products,
+        scale,
+        users,
+        groups,
+        touches,
+        products,
     )
 
 

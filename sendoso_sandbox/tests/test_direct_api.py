@@ -25,8 +25,12 @@ def test_me(client):
 
 @pytest.mark.parametrize(
     "path, total, items, table",
-    [("/users", "total_users", "users", "users"), ("/groups", "total_groups", "groups", "groups"),
-     ("/touches", "total_posts", "touches", "touches"), ("/send", "total_count", "sends", "sends")],
+    [
+        ("/users", "total_users", "users", "users"),
+        ("/groups", "total_groups", "groups", "groups"),
+        ("/touches", "total_posts", "touches", "touches"),
+        ("/send", "total_count", "sends", "sends"),
+    ],
 )
 def test_list_envelopes(client, path, total, items, table):
     body = client.direct(path).json()
@@ -59,8 +63,9 @@ def test_page_past_the_end_is_empty(client):
     assert body["users"] == [] and body["current_page"] == 999 and body["total_users"] > 0
 
 
-@pytest.mark.parametrize("params", [{"per_page": 101}, {"per_page": 0}, {"per_page": "ten"}, {"per_page": -5},
-                                    {"per_page": "2.5"}, {"page": 0}, {"page": "x"}])
+@pytest.mark.parametrize(
+    "params", [{"per_page": 101}, {"per_page": 0}, {"per_page": "ten"}, {"per_page": -5}, {"per_page": "2.5"}, {"page": 0}, {"page": "x"}]
+)
 def test_bad_paging_is_400(client, params):
     r = client.direct("/send", params)
     assert r.status_code == 400

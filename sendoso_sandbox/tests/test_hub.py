@@ -18,8 +18,7 @@ def creds(client):
 
 @pytest.mark.parametrize(
     "template",
-    ["User {u}, Organization {o}, Element {e}", "Element {e}, User {u}, Organization {o}",
-     "user {u} ,organization   {o},ELEMENT\t{e}"],
+    ["User {u}, Organization {o}, Element {e}", "Element {e}, User {u}, Organization {o}", "user {u} ,organization   {o},ELEMENT\t{e}"],
 )
 def test_authorization_header_variants(client, template):
     u, o, e = creds(client)
@@ -28,8 +27,14 @@ def test_authorization_header_variants(client, template):
 
 @pytest.mark.parametrize(
     "template",
-    ["", "User {u}, Organization {o}", "User {u}, Organization {o}, Element wrong",
-     "User {u}, Organization {o}, Element {e}, Element {e}", "Bearer {e}", "User {u} Organization {o} Element {e}"],
+    [
+        "",
+        "User {u}, Organization {o}",
+        "User {u}, Organization {o}, Element wrong",
+        "User {u}, Organization {o}, Element {e}, Element {e}",
+        "Bearer {e}",
+        "User {u} Organization {o} Element {e}",
+    ],
 )
 def test_bad_authorization_401(client, template):
     u, o, e = creds(client)
@@ -140,7 +145,9 @@ def test_order_by(client):
     params = {"orderBy": "updated_at desc", "pageSize": 37, "where": "status != 'Processing'"}
     records, pages = client.hub_all("/sent-gifts", params)
     assert pages > 2
-    stamps = [max([literal_instant_ms(u["occurred_at"]) for u in s["status_updates"]] or [literal_instant_ms(s["created_at"])]) for s in records]
+    stamps = [
+        max([literal_instant_ms(u["occurred_at"]) for u in s["status_updates"]] or [literal_instant_ms(s["created_at"])]) for s in records
+    ]
     assert stamps == sorted(stamps, reverse=True) and len({s["id"] for s in records}) == len(records)
     names = client.hub_all("/users", {"orderBy": "last_name asc", "pageSize": 3})[0]
     assert [u["last_name"] for u in names] == sorted(u["last_name"] for u in names)
@@ -167,8 +174,17 @@ def test_single_records(client):
 
 
 def test_hub_only_resources(client):
-    for path in ["return-addresses", "gifts", "touch-styles", "user-custom-templates", "journals", "payments",
-                 "purchase-orders", "tax-rates", "bulk/jobs"]:
+    for path in [
+        "return-addresses",
+        "gifts",
+        "touch-styles",
+        "user-custom-templates",
+        "journals",
+        "payments",
+        "purchase-orders",
+        "tax-rates",
+        "bulk/jobs",
+    ]:
         r = client.hub("/" + path)
         assert r.status_code == 200, path
         records = r.json()
@@ -199,10 +215,22 @@ def test_discovery(client):
 
 @pytest.mark.parametrize(
     "where",
-    ["created_at >= '2023-01-01T00:00:00-07:00'", "created_at < 1672531200000", "created_at = '2022-01-01'",
-     "created_at != '2022-01-01'", "created_at > 'Z'", "created_at LIKE '2023-0%-07:00'", "id > 100500",
-     "id <= '100300'", "id = 'abc'", "id IN (100001, 100002, '100003')", "updated_at >= '2024-01-01'",
-     "updated_at < 1700000000000 AND status != 'Delivered'", "updated_at LIKE '%+05:30'", "updated_at IS NULL"],
+    [
+        "created_at >= '2023-01-01T00:00:00-07:00'",
+        "created_at < 1672531200000",
+        "created_at = '2022-01-01'",
+        "created_at != '2022-01-01'",
+        "created_at > 'Z'",
+        "created_at LIKE '2023-0%-07:00'",
+        "id > 100500",
+        "id <= '100300'",
+        "id = 'abc'",
+        "id IN (100001, 100002, '100003')",
+        "updated_at >= '2024-01-01'",
+        "updated_at < 1700000000000 AND status != 'Delivered'",
+        "updated_at LIKE '%+05:30'",
+        "updated_at IS NULL",
+    ],
 )
 def test_index_fast_paths_mean_the_same_as_the_generic_evaluation(client, where):
     """The hub answers some predicates from indexed columns; select_ids reads the JSON only."""

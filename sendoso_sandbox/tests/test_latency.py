@@ -16,8 +16,7 @@ from sendoso_sandbox.process import SandboxStartError, start_sandbox
 
 def test_every_api_answer_is_held_at_least_the_latency_and_counted(make_client):
     client = make_client(rate_limit=0, latency_ms=200)
-    for ask in (lambda: client.direct("/me"), lambda: client.hub("/users"),
-                lambda: client.token_request(**client.refresh_form())):
+    for ask in (lambda: client.direct("/me"), lambda: client.hub("/users"), lambda: client.token_request(**client.refresh_form())):
         started = time.perf_counter()
         assert ask().status_code == 200
         assert time.perf_counter() - started >= 0.2
@@ -67,8 +66,17 @@ def test_latency_is_changed_through_the_control_surface_and_reset_to_the_start(m
 
 
 @pytest.mark.parametrize(
-    "body", [{"ms": -1}, {"ms": 300_001}, {"ms": "250"}, {"ms": True}, {"ms": 10, "jitter_ms": -5}, {"jitter_ms": 5},
-             {"ms": 10, "seconds": 1}, [250]],
+    "body",
+    [
+        {"ms": -1},
+        {"ms": 300_001},
+        {"ms": "250"},
+        {"ms": True},
+        {"ms": 10, "jitter_ms": -5},
+        {"jitter_ms": 5},
+        {"ms": 10, "seconds": 1},
+        [250],
+    ],
 )
 def test_a_latency_the_sandbox_cannot_hold_is_refused(client, body):
     answer = client.control("POST", "/latency", body)

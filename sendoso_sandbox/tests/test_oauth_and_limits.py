@@ -104,16 +104,20 @@ def test_authorization_code_flow(client):
     backend = client.sandbox.configs["sendoso"]["backend"]
     r = client.session.get(
         client.url + "/oauth/authorize",
-        params={"client_id": backend["client_id"], "redirect_uri": "http://localhost/cb", "response_type": "code",
-                "state": "xyz"},
+        params={"client_id": backend["client_id"], "redirect_uri": "http://localhost/cb", "response_type": "code", "state": "xyz"},
         allow_redirects=False,
     )
     assert r.status_code == 302
     location = r.headers["Location"]
     assert location.startswith("http://localhost/cb?code=") and "state=xyz" in location
     code = location.split("code=")[1].split("&")[0]
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost/cb",
-            "client_id": backend["client_id"], "client_secret": backend["client_secret"]}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": "http://localhost/cb",
+        "client_id": backend["client_id"],
+        "client_secret": backend["client_secret"],
+    }
     granted = client.token_request(**form)
     assert granted.status_code == 200 and granted.json()["refresh_token"]
     assert client.token_request(**form).json()["error"] == "invalid_grant"  # codes are single-use

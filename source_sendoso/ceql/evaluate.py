@@ -136,12 +136,8 @@ def _like_test(pattern: Text) -> ScalarTest:
 def _in_test(values: tuple[Value, ...]) -> ScalarTest:
     # `IN (a, b)` is `= a OR = b`. Plain-text literals can only equal identical text, so
     # they collapse into one set lookup; the rest keep their own equality test.
-    plain = frozenset(
-        forms.text for forms in map(literal_forms, values) if forms.is_plain_text
-    )
-    others = tuple(
-        _comparison_test(operator.eq, value) for value in values if not literal_forms(value).is_plain_text
-    )
+    plain = frozenset(forms.text for forms in map(literal_forms, values) if forms.is_plain_text)
+    others = tuple(_comparison_test(operator.eq, value) for value in values if not literal_forms(value).is_plain_text)
     if not others:
 
         def in_set(value: Any) -> bool:

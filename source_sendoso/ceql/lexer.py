@@ -125,8 +125,7 @@ def tokenize(text: str) -> Iterator[Token]:
                 fail("expected a name after '.'", pos + 1)
             if pos < length and text[pos].isalnum():
                 fail(
-                    f"unexpected character {_show_char(text[pos])} in a name "
-                    "(put names with other characters in backticks)",
+                    f"unexpected character {_show_char(text[pos])} in a name (put names with other characters in backticks)",
                     pos,
                 )
             source = text[start:pos]

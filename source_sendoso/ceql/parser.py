@@ -1,13 +1,13 @@
 """Recursive-descent parser for CEQL; each method is one rule of the grammar in docs/ceql.md.
 
-    where     = or_expr
-    or_expr   = and_expr { OR and_expr }
-    and_expr  = factor { AND factor }
-    factor    = "(" or_expr ")" | predicate
-    predicate = field op value | field LIKE string
-              | field IN "(" value { "," value } ")" | field IS [NOT] NULL
-    field     = name { "." name } | "`" text "`" | "'" text "'"
-    value     = string | number
+where     = or_expr
+or_expr   = and_expr { OR and_expr }
+and_expr  = factor { AND factor }
+factor    = "(" or_expr ")" | predicate
+predicate = field op value | field LIKE string
+          | field IN "(" value { "," value } ")" | field IS [NOT] NULL
+field     = name { "." name } | "`" text "`" | "'" text "'"
+value     = string | number
 """
 
 from __future__ import annotations
@@ -103,9 +103,7 @@ class _Parser:
             self.fail("empty parentheses: expected a condition inside them")
         expr = self.or_expr(depth + 1)
         if self.current.kind != RPAREN:
-            self.fail(
-                f"expected ')' to close the '(' at column {opening.position + 1}, found {self.found()}"
-            )
+            self.fail(f"expected ')' to close the '(' at column {opening.position + 1}, found {self.found()}")
         self.advance()
         return expr
 
@@ -134,9 +132,7 @@ class _Parser:
             return IsNull(field, negated)
         if self.at_keyword("NOT"):
             self.fail("NOT is only used in IS NOT NULL (write != for 'not equal')")
-        self.fail(
-            f"expected an operator (= != > >= < <= LIKE IN IS) after {field.name!r}, found {self.found()}"
-        )
+        self.fail(f"expected an operator (= != > >= < <= LIKE IN IS) after {field.name!r}, found {self.found()}")
 
     def field(self, after: str | None) -> Field:
         token = self.current
@@ -156,10 +152,7 @@ class _Parser:
         if token.kind == END:
             self.fail(f"expected a condition{where}, found the end of the expression")
         if token.kind == KEYWORD:
-            self.fail(
-                f"expected a field name{where}, found {self.found()} "
-                "(a field named like a keyword goes in backticks)"
-            )
+            self.fail(f"expected a field name{where}, found {self.found()} (a field named like a keyword goes in backticks)")
         if token.kind == NUMBER:
             self.fail(f"expected a field name{where}, found {self.found()} (a condition starts with the field)")
         self.fail(f"expected a field name{where}, found {self.found()}")
@@ -190,9 +183,7 @@ class _Parser:
         if token.kind == KEYWORD and token.value == "NULL":
             self.fail(f"expected a value after {after}, found NULL (test for null with IS NULL or IS NOT NULL)")
         if token.kind == WORD:
-            self.fail(
-                f"expected a value after {after}, found {self.found()} (put text in single quotes)"
-            )
+            self.fail(f"expected a value after {after}, found {self.found()} (put text in single quotes)")
         if token.kind == BACKTICK:
             self.fail(f"expected a value after {after}; backticks are for field names, text goes in single quotes")
         if token.kind == END:

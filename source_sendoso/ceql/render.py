@@ -16,9 +16,7 @@ def render(expr: Expr) -> str:
         # Or never holds an Or (flattened), and AND binds tighter, so no parentheses.
         return " OR ".join(render(item) for item in expr.items)
     if isinstance(expr, And):
-        return " AND ".join(
-            f"({render(item)})" if isinstance(item, Or) else render(item) for item in expr.items
-        )
+        return " AND ".join(f"({render(item)})" if isinstance(item, Or) else render(item) for item in expr.items)
     if isinstance(expr, Comparison):
         return f"{render_field(expr.field)} {expr.op} {render_value(expr.value)}"
     if isinstance(expr, Like):

@@ -35,9 +35,7 @@ def test_redundant_parentheses_disappear():
 
 
 def test_keywords_are_case_insensitive():
-    assert parse("a = 1 and b is not null Or c like 'x%' AND d In (1)") == parse(
-        "a = 1 AND b IS NOT NULL OR c LIKE 'x%' AND d IN (1)"
-    )
+    assert parse("a = 1 and b is not null Or c like 'x%' AND d In (1)") == parse("a = 1 AND b IS NOT NULL OR c LIKE 'x%' AND d IN (1)")
 
 
 def test_every_comparison_operator():
@@ -46,9 +44,7 @@ def test_every_comparison_operator():
 
 
 def test_operators_need_no_surrounding_spaces():
-    assert parse("a>=1 AND b!='x'") == And(
-        (Comparison(Field(("a",)), ">=", Number("1")), Comparison(Field(("b",)), "!=", Text("x")))
-    )
+    assert parse("a>=1 AND b!='x'") == And((Comparison(Field(("a",)), ">=", Number("1")), Comparison(Field(("b",)), "!=", Text("x"))))
 
 
 def test_doubled_quote_in_string_is_one_quote():
@@ -107,9 +103,7 @@ def test_like_takes_a_string_pattern():
 
 
 def test_in_list_keeps_values_in_order_with_mixed_kinds():
-    assert parse("x IN ('b', 2, 'a', -1.5)") == In(
-        Field(("x",)), (Text("b"), Number("2"), Text("a"), Number("-1.5"))
-    )
+    assert parse("x IN ('b', 2, 'a', -1.5)") == In(Field(("x",)), (Text("b"), Number("2"), Text("a"), Number("-1.5")))
 
 
 def test_is_null_and_is_not_null():

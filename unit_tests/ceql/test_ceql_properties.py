@@ -67,9 +67,49 @@ expressions = ceql_strategies.expressions(predicates)
 
 # Pieces of the grammar, right and wrong, to build token soups from.
 GRAMMAR_PIECES = [
-    "(", ")", ",", "=", "!=", ">", ">=", "<", "<=", "==", "<>", "!", "AND", "or", "LIKE", "in",
-    "IS", "not", "NULL", "a", "b.c", "`x.y`", "``", "`", "'v'", "'it''s'", "''", "'", "'open",
-    "5", "-3.25", "-", "1.", ".", "..", "a.", '"q"', "%", "\n", " ", "é", "1e5", "12abc",
+    "(",
+    ")",
+    ",",
+    "=",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "==",
+    "<>",
+    "!",
+    "AND",
+    "or",
+    "LIKE",
+    "in",
+    "IS",
+    "not",
+    "NULL",
+    "a",
+    "b.c",
+    "`x.y`",
+    "``",
+    "`",
+    "'v'",
+    "'it''s'",
+    "''",
+    "'",
+    "'open",
+    "5",
+    "-3.25",
+    "-",
+    "1.",
+    ".",
+    "..",
+    "a.",
+    '"q"',
+    "%",
+    "\n",
+    " ",
+    "é",
+    "1e5",
+    "12abc",
 ]
 token_soups = st.lists(st.sampled_from(GRAMMAR_PIECES), max_size=14)
 
@@ -206,9 +246,7 @@ def test_not_equal_on_a_present_scalar_is_not_equal(literal, value):
     assume(value is not None)
     field = Field(("x",))
     record = {"x": value}
-    assert evaluates_cleanly(Comparison(field, "!=", literal), record) == (
-        not evaluates_cleanly(Comparison(field, "=", literal), record)
-    )
+    assert evaluates_cleanly(Comparison(field, "!=", literal), record) == (not evaluates_cleanly(Comparison(field, "=", literal), record))
 
 
 @SETTINGS

@@ -18,9 +18,7 @@ def test_syntax_error_points_at_column():
     assert error.column == 15
     assert error.position == 14
     assert str(error) == (
-        "expected a value after '>=', found the keyword AND at column 15:\n"
-        "  created_at >= AND status = 'x'\n"
-        "                ^"
+        "expected a value after '>=', found the keyword AND at column 15:\n  created_at >= AND status = 'x'\n                ^"
     )
 
 

@@ -56,9 +56,7 @@ def hub_request(
 
 def hub_page(records: List[Mapping[str, Any]], next_page_token: str = "token-after") -> HttpResponse:
     """A list page: a plain array, and a next-page token even when no page follows."""
-    return HttpResponse(
-        json.dumps(list(records)), 200, {NEXT_PAGE_HEADER: next_page_token, "Elements-Returned-Count": str(len(records))}
-    )
+    return HttpResponse(json.dumps(list(records)), 200, {NEXT_PAGE_HEADER: next_page_token, "Elements-Returned-Count": str(len(records))})
 
 
 def hub_error(status: int, message: str, provider_message: Optional[str] = None) -> HttpResponse:
@@ -88,7 +86,14 @@ def objects_response(names: List[str]) -> HttpResponse:
 def metadata_response(fields: Mapping[str, str]) -> HttpResponse:
     """The hub's object metadata: one entry per field, with the hub's type name."""
     return HttpResponse(
-        json.dumps({"fields": [{"vendorPath": path, "type": kind, "vendorDisplayName": path, "vendorReadOnly": True, "vendorRequired": False} for path, kind in fields.items()]}),
+        json.dumps(
+            {
+                "fields": [
+                    {"vendorPath": path, "type": kind, "vendorDisplayName": path, "vendorReadOnly": True, "vendorRequired": False}
+                    for path, kind in fields.items()
+                ]
+            }
+        ),
         200,
     )
 

@@ -102,4 +102,3 @@ def as_emitted(record: Mapping[str, Any]) -> Dict[str, Any]:
     """A record as it reaches the platform: the CDK's message serializer (serpyco, omit_none)
     drops top-level fields whose value is null, so `"end_date": null` arrives as no field."""
     return {key: value for key, value in record.items() if value is not None}
-

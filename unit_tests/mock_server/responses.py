@@ -29,7 +29,9 @@ def token_response(access_token: str = ACCESS_TOKEN, expires_in: int = 7200, ref
     return HttpResponse(json.dumps(body), 200)
 
 
-def page_response(path: str, records: List[Mapping[str, Any]], page: int = 1, per_page: int = 100, total: Optional[int] = None) -> HttpResponse:
+def page_response(
+    path: str, records: List[Mapping[str, Any]], page: int = 1, per_page: int = 100, total: Optional[int] = None
+) -> HttpResponse:
     records_key, total_key = LIST_KEYS[path]
     body = {
         "current_page": page,
