@@ -105,7 +105,7 @@ def table(results: dict[str, Any]) -> str:
 
     if "rate" in b:
         r = b["rate"]
-        for i, run in enumerate(r["with_budget"]):
+        for run in r["with_budget"]:
             add(
                 (
                     "2. rate ceiling, budget 10/s (records/s)",
@@ -138,14 +138,15 @@ def table(results: dict[str, Any]) -> str:
 
     if "memory" in b:
         m = b["memory"]
-        (small, s), (large, l) = list(m["scales"].items())
+        (small, s), (large, big) = list(m["scales"].items())
         add(
             (
                 f"3. peak RSS, {int(large):,} vs {int(small):,} sends (MiB)",
-                _fmt(l["max_rss_mib"]["median"], 1),
+                _fmt(big["max_rss_mib"]["median"], 1),
                 _fmt(s["max_rss_mib"]["median"], 1),
                 f"{m['ratio']:.2f}",
-                f"{l['max_rss_mib']['runs']}+{s['max_rss_mib']['runs']} runs, spread {_pct(l['max_rss_mib']['spread'])} / {_pct(s['max_rss_mib']['spread'])}",
+                f"{big['max_rss_mib']['runs']}+{s['max_rss_mib']['runs']} runs, "
+                f"spread {_pct(big['max_rss_mib']['spread'])} / {_pct(s['max_rss_mib']['spread'])}",
             )
         )
 

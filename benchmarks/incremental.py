@@ -64,7 +64,7 @@ def run(scale: int = 20_000, changed_share: float = 0.01) -> dict[str, Any]:
             state_path = write_json(folder / f"{name}-state.json", [{"type": "STREAM", **{"stream": full["state"]["stream"]}}])
             second = _read(sb, folder, f"{name}-second", config_path, catalog_path, state_path)
             page_size = config["backend"].get("page_size", 200) if name == "hub" else int(config.get("per_page", 100))
-            pages = lambda reqs: sum(v for k, v in reqs.items() if k.startswith(pages_key))  # noqa: E731
+            pages = lambda reqs, prefix=pages_key: sum(v for k, v in reqs.items() if k.startswith(prefix))  # noqa: E731
             entry = {
                 "page_size": page_size,
                 "mutated": len(mutated.get("ids", [])),

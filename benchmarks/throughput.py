@@ -26,7 +26,6 @@ import requests
 
 from .common import (
     baseline_command,
-    variant_command,
     check_ok,
     log,
     read_command,
@@ -36,6 +35,7 @@ from .common import (
     sends_catalog,
     sends_config,
     summary,
+    variant_command,
     workdir,
     write_json,
 )

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import requests
-
 from sandbox import RunningSandbox
 
 NO_CURSOR_STATE = {"__ab_no_cursor_state_message": True}  # the CDK's state of a stream without a cursor

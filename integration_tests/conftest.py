@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-
 from sandbox import RunningSandbox, run_connector, start_sandbox
 
 SCALE = 600

@@ -37,11 +37,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, 
 
 import pytest
 import yaml
+from sandbox import ConnectorRun, run_connector
 
 from airbyte_cdk.test.standard_tests._read_assertions import RecordFormatChecker, StrictIntegerDraft7Validator
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
-
-from sandbox import ConnectorRun, run_connector
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE_CONFIG = ROOT / "acceptance-test-config.yml"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
-
 from reliability import assert_no_secrets, guarded_run, run_raw, start_isolated_sandbox
 from sandbox import ConnectorRun, RunningSandbox, configured_catalog
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import pytest
-
 from sandbox import RunningSandbox, configured_catalog, run_connector
+
 from sendoso_sandbox.ceql_sql import select_ids
 
 BACKENDS = ["sendoso", "cloud_elements"]

@@ -6,10 +6,9 @@ import json
 from typing import Any, Dict
 
 import jsonschema
+from sandbox import RunningSandbox, configured_catalog, run_connector
 
 from airbyte_cdk.models import AirbyteMessageSerializer
-
-from sandbox import RunningSandbox, configured_catalog, run_connector
 
 DIRECT_STREAMS = {"me", "users", "groups", "group_members", "touches", "sends", "marketplace_products"}
 

@@ -12,7 +12,6 @@ from collections import Counter
 from typing import Any, Dict, List
 
 import pytest
-
 from clients import NO_CURSOR_STATE, held_counts, last_states, pyairbyte_catalog, pyairbyte_state
 from sandbox import ConnectorRun, RunningSandbox, run_connector
 

@@ -12,7 +12,6 @@ from collections import Counter
 from typing import Any, Dict, Iterator
 
 import pytest
-
 from reliability import guarded_run, records_by_stream, start_isolated_sandbox
 from sandbox import RunningSandbox, configured_catalog, run_connector
 

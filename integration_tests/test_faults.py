@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import pytest
-
-from source_sendoso.resilience import TOKEN_MAX_TRIES
-
 from reliability import (
     StreamingRun,
     key_of,
@@ -32,6 +29,8 @@ from reliability import (
     start_isolated_sandbox,
 )
 from sandbox import ConnectorRun, RunningSandbox, configured_catalog, run_connector
+
+from source_sendoso.resilience import TOKEN_MAX_TRIES
 
 SCALE = 400
 SANDBOX_ARGS = ("--seed", "7", "--scale", str(SCALE), "--rate-limit", "0")
@@ -227,7 +226,7 @@ def _run_row(row: Row, catalog: Dict[str, Any]) -> RowResult:
             timeout=240,
         ).run()
         stats = sandbox.stats()
-        assert not streaming.unparsed, f"{row.test}: stdout lines that are not JSON: {[l[:200] for l in streaming.unparsed[:3]]}"
+        assert not streaming.unparsed, f"{row.test}: stdout lines that are not JSON: {[line[:200] for line in streaming.unparsed[:3]]}"
         run = streaming.as_run()
         secrets = secret_values(config, run.messages, [sandbox.info["access_token"]])
         result = RowResult(row, run, stats, streaming.elapsed, secret_leaks(run.stdout, run.stderr, secrets))

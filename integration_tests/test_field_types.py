@@ -15,9 +15,9 @@ from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Set
 
 import pytest
-
 from conftest import SCALE
 from sandbox import RunningSandbox, configured_catalog, run_connector
+
 from sendoso_sandbox.data import Generator
 
 CANONICAL_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")

@@ -6,7 +6,6 @@ from typing import Any, Dict, List
 
 import jsonschema
 import pytest
-
 from sandbox import RunningSandbox, configured_catalog, run_connector
 
 SHARED_STREAMS = ["me", "users", "groups", "group_members", "touches", "sends"]

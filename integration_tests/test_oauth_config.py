@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jsonschema
 import pytest
 import requests
-
 from sandbox import RunningSandbox, run_connector, start_sandbox
 
 REDIRECT_URI = "https://cloud.airbyte.com/auth_flow"

@@ -41,7 +41,6 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
-
 from sandbox import RunningSandbox, configured_catalog
 
 ROOT = Path(__file__).resolve().parents[1]

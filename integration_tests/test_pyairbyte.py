@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 from clients import held_counts
 from sandbox import RunningSandbox, run_connector
 

@@ -20,7 +20,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import requests
-
 from reliability import (
     StreamingRun,
     assert_no_secrets,

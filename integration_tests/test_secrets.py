@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator
 
 import pytest
-
 from reliability import guarded_run, secret_values, start_isolated_sandbox
 from sandbox import RunningSandbox, configured_catalog, run_connector
 

@@ -277,7 +277,8 @@ def bound_token_refresh(
             failure = AirbyteTracedException(
                 message=(
                     f"Sendoso's OAuth token endpoint ({endpoint}) kept failing ({_describe(error)}), so no access "
-                    f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. Sendoso may be down: retry the sync later. "
+                    f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. "
+                    "Sendoso may be down: retry the sync later. "
                     "If the token URL was changed in the config, check it."
                 ),
                 internal_message=f"Token refresh failed after retries: {error!r}",

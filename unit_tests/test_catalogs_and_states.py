@@ -8,6 +8,7 @@ from typing import Any, List, Mapping
 from unittest import TestCase
 
 import pytest
+
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, Level, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command

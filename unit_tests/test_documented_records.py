@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import pytest
-from airbyte_cdk.test.mock_http import HttpMocker
 from jsonschema import Draft7Validator, FormatChecker, validators
+
+from airbyte_cdk.test.mock_http import HttpMocker
 
 from mock_server.config import ConfigBuilder
 from mock_server.hub import HubConfigBuilder, hub_page, hub_request, mock_only_named_objects

@@ -62,7 +62,10 @@ def test_sigint_exits_cleanly_and_unlimited_rate_prints_zero():
 
 def test_same_seed_same_config_across_processes():
     with start_sandbox("--scale", "50", "--seed", "4") as a, start_sandbox("--scale", "50", "--seed", "4") as b:
-        strip = lambda info: {k: {kk: vv for kk, vv in v["backend"].items() if "url" not in kk} for k, v in info["configs"].items()}
+
+        def strip(info):
+            return {k: {kk: vv for kk, vv in v["backend"].items() if "url" not in kk} for k, v in info["configs"].items()}
+
         assert strip(a.info) == strip(b.info) and a.access_token == b.access_token
 
 

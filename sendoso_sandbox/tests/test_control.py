@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from sendoso_sandbox.ceql_sql import literal_instant_ms
 from sendoso_sandbox import Sandbox
+from sendoso_sandbox.ceql_sql import literal_instant_ms
 
 
 def test_stats_shape_and_counting(client):

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from sendoso_sandbox import data
-from sendoso_sandbox.resources import SEND_STATUSES, SEND_TYPES, BY_TABLE
 from sendoso_sandbox.ceql_sql import literal_instant_ms
+from sendoso_sandbox.resources import BY_TABLE, SEND_STATUSES, SEND_TYPES
 from sendoso_sandbox.store import Store
 
 SENDOSO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?[+-]\d{2}:\d{2}")

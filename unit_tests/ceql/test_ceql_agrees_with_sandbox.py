@@ -6,13 +6,12 @@ SQL over stored JSON. Where a hub honours a pushed-down `where`, the records it 
 must be exactly those the connector's own check keeps, or rows would be lost.
 """
 
+import ceql_strategies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sendoso_sandbox.ceql_sql import select_ids
 from source_sendoso.ceql import Field, Number, Text, compile_predicate, render
-
-import ceql_strategies
 
 DATE_TEXTS = [
     "2017-01-01",

@@ -5,6 +5,7 @@ import re
 import sys
 from typing import Any
 
+import ceql_strategies
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -26,8 +27,6 @@ from source_sendoso.ceql import (
 )
 from source_sendoso.ceql.instants import parse_by_arithmetic, parse_with_datetime
 from source_sendoso.ceql.values import like_matcher
-
-import ceql_strategies
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
