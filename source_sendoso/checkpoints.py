@@ -400,7 +400,7 @@ class SendosoComponentFactory(ModelToComponentFactory):
         # The one budget of every request, letting the pages of a list out in page order (pages.py).
         return PagesInOrder(super().create_http_api_budget(model, config, **kwargs))
 
-    def create_default_stream(self, model: Any, config: Mapping[str, Any], is_parent: bool = False, **kwargs: Any) -> AbstractStream:  # type: ignore[override]
+    def create_default_stream(self, model: Any, config: Mapping[str, Any], is_parent: bool = False, **kwargs: Any) -> AbstractStream:
         stream = super().create_default_stream(model, config, is_parent=is_parent, **kwargs)
         # The pages of a Sendoso list are read several at a time (pages.py). A parent stream is
         # read inside its child's partition generator, one page after another; a cursor other

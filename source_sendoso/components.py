@@ -107,7 +107,7 @@ class SendosoPageExtractor(DpathExtractor):
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         # The first page is the one asked for without `page`; only it is read twice.
-        if "page" not in parse_qs(urlparse(response.request.url).query):
+        if "page" not in parse_qs(urlparse(response.request.url or "").query):
             total = _json_object(response).get(self.total_key)
             if isinstance(total, int) and not isinstance(total, bool):
                 _emit_estimate(self._stream_name, total)

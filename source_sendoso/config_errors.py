@@ -279,7 +279,8 @@ _HUB_SECRET_WORDS = {
 def hub_refusal(response: requests.Response) -> AirbyteTracedException:
     """The config error for a hub 401 or 403, naming the secrets its message names."""
     body = _json_object(response)
-    message = body.get("message") if isinstance(body.get("message"), str) else ""
+    said_message = body.get("message")
+    message = said_message if isinstance(said_message, str) else ""
     said = f"HTTP {response.status_code}" + (f": {shorten(message)}" if message else "")
     named = [name for name, words in _HUB_SECRET_WORDS.items() if words.search(message)]
     internal = f"The hub answered HTTP {response.status_code}: {shorten(response.text, 500)}"

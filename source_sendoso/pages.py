@@ -162,7 +162,8 @@ class Listing:
         if last is not None:
             for page in range(self.first_page + 1, last + 1):
                 with self._changed:
-                    self._changed.wait_for(lambda page=page: self._stopped() or page < self._watermark + self._concurrency)
+                    # wait_for calls the predicate before the loop moves on: `page` is this page.
+                    self._changed.wait_for(lambda: self._stopped() or page < self._watermark + self._concurrency)  # noqa: B023
                     if self._stopped():
                         break
                 yield self._hand_out(stream_slice, page, page if page < last else None)

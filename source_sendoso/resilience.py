@@ -224,7 +224,7 @@ def _again(failure: AirbyteTracedException) -> AirbyteTracedException:
 
 
 def bound_token_refresh(
-    authenticator_class: type = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
+    authenticator_class: type[DeclarativeSingleUseRefreshTokenOauth2Authenticator] = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
     max_tries: int = TOKEN_MAX_TRIES,
     max_time: float = TOKEN_MAX_TIME_SECONDS,
     attempt_timeout: float = TOKEN_ATTEMPT_TIMEOUT_SECONDS,

@@ -22,7 +22,6 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
-from airbyte_cdk.sources.source import TState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.checkpoints import SendosoComponentFactory
@@ -36,7 +35,7 @@ class SourceSendoso(YamlDeclarativeSource):
         self,
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
         config: Optional[Mapping[str, Any]] = None,
-        state: Optional[TState] = None,
+        state: Optional[List[AirbyteStateMessage]] = None,
         **kwargs: Any,
     ) -> None:
         self._hub_objects: Optional[List[Dict[str, Any]]] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, NoReturn, Union
+from typing import Callable, Iterator, NoReturn, Union
 
 from .errors import CeqlSyntaxError
 from .lexicon import COMPARISON_OPERATORS, KEYWORDS, NUMBER_PATTERN, WHITESPACE
@@ -141,7 +141,7 @@ def tokenize(text: str) -> Iterator[Token]:
             fail(f"unexpected character {_show_char(char)}", start)
 
 
-def _read_string(text: str, start: int, fail) -> tuple[str, int]:
+def _read_string(text: str, start: int, fail: Callable[[str, int], NoReturn]) -> tuple[str, int]:
     """Read the quoted text opening at `start`; return its value and the index after it."""
     chunks: list[str] = []
     pos = start + 1

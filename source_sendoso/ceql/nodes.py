@@ -160,13 +160,13 @@ def _check_value(value: object) -> None:
         raise ValueError(f"expected a Text or Number literal, got {value!r}")
 
 
-def _flatten(kind: type, items: Iterable["Expr"]) -> tuple["Expr", ...]:
+def _flatten(kind: type[And] | type[Or], items: Iterable["Expr"]) -> tuple["Expr", ...]:
     # `a AND (b AND c)` and `(a AND b) AND c` are the same condition; one shape for both
     # keeps equality structural and makes render/parse round trips exact.
     flat: list[Expr] = []
     for item in items:
         if isinstance(item, kind):
-            flat.extend(item.items)  # type: ignore[attr-defined]
+            flat.extend(item.items)
         elif isinstance(item, EXPR_TYPES):
             flat.append(item)
         else:

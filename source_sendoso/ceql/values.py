@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, cast
 
 from .instants import instant_ms
 from .lexicon import NUMBER_PATTERN
@@ -39,7 +39,7 @@ def number_of(value: Any) -> Optional[Numeric]:
     """A non-text scalar as a number, if it is one (booleans are not: they compare as text)."""
     kind = type(value)
     if kind is int or kind is float:
-        return value
+        return cast(Numeric, value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         # Decimal, numpy scalars...: float() keeps comparisons total (Decimal('NaN') < 1
         # would raise, float('nan') < 1 is simply False).
