@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: setup demo test bench lock clean
+.PHONY: setup demo lint test bench lock clean
 
 # The runtime dependencies are installed from the lock, exactly as the image installs them (every
 # version pinned, every file checked against its hash), so the tests run on the tree the image
@@ -25,7 +25,13 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/python -m demo
 
-test: setup
+# ruff and mypy read their settings from pyproject.toml. `ruff format .` fixes what the check finds.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: setup
@@ -43,4 +49,4 @@ lock: $(BIN)/uv
 		--custom-compile-command 'make lock' --quiet --output-file $(LOCK)
 
 clean:
-	rm -rf $(VENV) .venv-pyairbyte build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-pyairbyte build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
