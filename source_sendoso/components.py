@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import re
 import sys
-import threading
 import time
 from dataclasses import InitVar, dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -38,7 +37,7 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_string import In
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
-from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -51,47 +50,14 @@ from source_sendoso.filters import stream_filter
 
 @dataclass
 class SendosoPageIncrement(PageIncrement):
-    """Sendoso's `page`/`per_page` paging, first page 1, that cannot loop forever.
+    """Sendoso's `page`/`per_page` paging, first page 1.
 
-    The CDK's PageIncrement already stops on a short or empty page. A server that ignores
-    `page` (or a proxy that caches it) would answer the same full page forever; the body of
-    each page is compared with the one before it, and a repeat fails the stream loudly
-    rather than spinning or silently dropping the rest.
+    A class of its own so that pages.py can tell a Sendoso page-numbered list, whose pages it
+    reads several at a time, from any other paging. The CDK's PageIncrement stops on a short or
+    empty page; a page that repeats another never gets here (resilience.ResponseGuard).
     """
 
     start_from_page: int = 1
-    # The page before, per thread: the pages of a list are read by several threads at once
-    # (pages.py), each following its own pages.
-    _previous: threading.local = field(default_factory=threading.local, init=False, repr=False)
-
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any],
-        page_size_override: Optional[int] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> Optional[Any]:
-        if last_page_token_value is None:
-            self._previous.page = None
-        # The body itself is kept and compared, not a hash of it: a comparison of two pages
-        # stops at their first difference (within the first bytes: `current_page`), while
-        # hashing reads the whole page and lets go of the GIL, which the worker thread then
-        # waits to get back from the main thread (milliseconds per page, measured).
-        content = response.content
-        if content == getattr(self._previous, "page", None):
-            page = last_page_token_value or self.start_from_page
-            raise AirbyteTracedException(
-                message=(
-                    f"Sendoso answered page {page} with exactly the same content as the page before it, "
-                    "so paging cannot make progress. Retry the sync later; if it persists, contact Sendoso support."
-                ),
-                internal_message=f"Repeated page at {response.request.url}",
-                failure_type=FailureType.transient_error,
-            )
-        self._previous.page = content
-        return super().next_page_token(response, last_page_size, last_record, last_page_token_value, page_size_override, stream_slice)
 
 
 @dataclass
@@ -509,33 +475,18 @@ class CeqlRecordFilter(RecordFilter):
         return ceql.compile_predicate(expression) if expression is not None else None
 
 
-# Hub objects that already have a named stream (or are served only under a parent).
-_NAMED_HUB_OBJECTS = frozenset(
-    {
-        "me",
-        "users",
-        "groups",
-        "members",
-        "touches",
-        "sent-gifts",
-        "return-addresses",
-        "gifts",
-        "touch-styles",
-        "user-custom-templates",
-    }
-)
-
-
 @dataclass
 class HubGenericObjects(RecordExtractor):
     """Reads the hub's `GET /objects` (a plain array of names) as one record per generic object.
 
-    Objects that already have a named stream are left out; the rest become streams named
-    in snake case (`purchase-orders` -> `purchase_orders`, `bulk/jobs` -> `bulk_jobs`).
+    Objects that already have a named stream (`named_objects`, listed in the manifest beside
+    those streams) are left out; the rest become streams named in snake case
+    (`purchase-orders` -> `purchase_orders`, `bulk/jobs` -> `bulk_jobs`).
     """
 
     parameters: InitVar[Mapping[str, Any]]
     config: Config
+    named_objects: list[str] = field(default_factory=list)
 
     def extract_records(self, response: requests.Response) -> Iterable[Mapping[str, Any]]:
         names = response.json()
@@ -546,7 +497,7 @@ class HubGenericObjects(RecordExtractor):
                 failure_type=FailureType.system_error,
             )
         for name in names:
-            if isinstance(name, str) and name not in _NAMED_HUB_OBJECTS:
+            if isinstance(name, str) and name not in self.named_objects:
                 yield {"object_name": name, "stream_name": re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()}
 
 

@@ -71,6 +71,8 @@ class ResponseGuard(DeclarativeErrorHandler):
         # the last readable page; and per request URL, how often it answered a repeat.
         self._last_page: Dict[str, Tuple[Optional[str], bytes]] = {}
         self._repeats: Dict[str, int] = {}
+        # And per thread, the last readable page it read: (list, paging value, body).
+        self._thread_page = threading.local()
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:  # type: ignore[override]
         response = response_or_exception
@@ -111,10 +113,16 @@ class ResponseGuard(DeclarativeErrorHandler):
                 # The body itself is kept, not a hash of it: two pages differ within their
                 # first bytes, while hashing reads all of it and releases the GIL, which the
                 # worker thread then waits to get back (milliseconds per page, measured).
-                previous = self._last_page.get(list_key)
-                repeated = None if previous is None or previous[1] != body or previous[0] == page else (previous[0] or "1")
+                repeated = _repeat_of(self._last_page.get(list_key), page, body)
+                # The pages of a list read several at a time each come in their own thread, and
+                # by the time a thread reads on, the list's last page may be another thread's:
+                # its own page before is compared too.
+                mine = getattr(self._thread_page, "last", None)
+                if repeated is None and mine is not None and mine[0] == list_key:
+                    repeated = _repeat_of(mine[1:], page, body)
                 if repeated is None:
                     self._last_page[list_key] = (page, body)
+                    self._thread_page.last = (list_key, page, body)
             if repeated is None:
                 self._repeats.pop(url, None)
                 return None
@@ -129,6 +137,13 @@ class ResponseGuard(DeclarativeErrorHandler):
             "Retry the sync later; if it persists, contact Sendoso support."
         )
         raise AirbyteTracedException(message=failure, internal_message=failure, failure_type=FailureType.transient_error)
+
+
+def _repeat_of(previous: Optional[Tuple[Optional[str], bytes]], page: Optional[str], body: bytes) -> Optional[str]:
+    """The page that `body` repeats: `previous` (its paging value and body) when it is another page with the same body."""
+    if previous is None or previous[1] != body or previous[0] == page:
+        return None
+    return previous[0] or "1"
 
 
 # Some hub elements answer an empty result as an error: 404 "No return addresses found".

@@ -34,6 +34,22 @@ class HubBackendTest(TestCase):
         assert [record["id"] for record in record_data(output)] == [1, 2, 3, 4]
 
     @HttpMocker()
+    def test_given_the_hub_repeats_a_page_when_read_then_fail_instead_of_reading_its_records_twice(self, http_mocker: HttpMocker) -> None:
+        mock_only_named_objects(http_mocker)
+        same_page = hub_page([user(1), user(2)], "page-2")
+        http_mocker.get(hub_request("/users"), same_page)
+        second_page = hub_request("/users", next_page="page-2")
+        http_mocker.get(second_page, same_page)
+
+        output = read_stream("users", HubConfigBuilder().build(), expecting_exception=True)
+
+        # A hub page says not which page it is: the body, byte for byte the page before, gives it away.
+        http_mocker.assert_number_of_calls(second_page, 3)
+        error = next(m.trace.error for m in output.errors if "with a page it had already sent (page 1)" in m.trace.error.message)
+        assert error.failure_type == FailureType.transient_error
+        assert [record["id"] for record in record_data(output)] == [1, 2]
+
+    @HttpMocker()
     def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         delivered, opened = send(1), send(2)
