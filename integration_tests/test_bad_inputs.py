@@ -173,7 +173,9 @@ CREDENTIAL_IDS = [f"{field}-{kind}" for _, field, _, kind in CREDENTIAL_CASES]
 # the token endpoint or the hub; and an empty value on each backend, to show that the check
 # before any request guards `read` as well (it is the same check for every field and for a
 # blank value, which `check` covers).
-READ_CASES = [case for case in CREDENTIAL_CASES if case[3] == "wrong" or (case[3] == "empty" and case[1] in ("client_secret", "element_token"))]
+READ_CASES = [
+    case for case in CREDENTIAL_CASES if case[3] == "wrong" or (case[3] == "empty" and case[1] in ("client_secret", "element_token"))
+]
 
 
 @pytest.fixture(scope="module")
