@@ -192,8 +192,10 @@ def test_sends_is_checkpointed_after_every_page_with_the_page_it_reached(
     if settings == ONE_AT_A_TIME:
         assert positions == list(range(2, held // PER_PAGE + 2))
     else:
-        # Pages read at once move the position by several pages at a time, never back.
-        assert positions == sorted(set(positions)) and positions[-1] == held // PER_PAGE + 1
+        # Pages read at once move the position by several pages at a time, never back. The pass
+        # may end in the same move as its last pages (the empty page after the list came back
+        # before them): the final state, without a position, then stands for the last one.
+        assert positions == sorted(set(positions)) and positions[-1] <= held // PER_PAGE + 1, positions
     assert len(out) == held == len(run.records_of("sends"))
     final = [s for s in last_states(run) if s["stream"]["stream_descriptor"]["name"] == "sends"][0]["stream"]["stream_state"]
     assert "pass" not in final
