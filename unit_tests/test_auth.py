@@ -205,25 +205,38 @@ class TokenEndpointAnswerWithoutOAuthErrorTest(TestCase):
         assert len(message) < 600
 
 
-class RevokedWhilePagesAreInFlightTest(TestCase):
-    @HttpMocker()
-    def test_given_every_page_in_flight_rejected_and_the_grant_revoked_when_read_then_the_refresh_token_is_sent_once(
-        self, http_mocker: HttpMocker
-    ) -> None:
-        refresh = token_request()
-        http_mocker.post(refresh, [token_response("first-token"), token_error_response("invalid_grant", 400)])
-        first_page = SendosoRequestBuilder.endpoint("/users").with_per_page(2).with_access_token("first-token").build()
-        http_mocker.get(first_page, page_response("/users", [user(1), user(2)], per_page=2, total=10))
-        for page in range(2, 6):
-            request = SendosoRequestBuilder.endpoint("/users").with_per_page(2).with_page(page).with_access_token("first-token").build()
-            http_mocker.get(request, error_response(401, "The access token is invalid"))
+class _TokenEndpointThatRefusesTheGrant:
+    """An authenticator whose token request, like the CDK's, is a `backoff` wrapper, and whose
+    refresh token the endpoint refuses."""
 
-        output = read_stream("users", ConfigBuilder().with_per_page(2).build(), expecting_exception=True)
+    attempts = 0
 
-        # Pages 2 to 5 are read at once and each is refused; the one refresh that is refused
-        # answers them all: a rejected refresh token is not sent again.
-        http_mocker.assert_number_of_calls(refresh, 2)
-        assert errors_of_type(output, FailureType.config_error)
+    def get_token_refresh_endpoint(self) -> str:
+        return "https://app.sendoso.com/oauth/token"
+
+    def get_refresh_token(self) -> str:
+        return "revoked-refresh-token"
+
+    @backoff.on_exception(backoff.expo, requests.exceptions.RequestException, max_tries=1)
+    def _make_handled_request(self) -> Any:
+        type(self).attempts += 1
+        raise AirbyteTracedException(message="Refresh token was rejected.", failure_type=FailureType.config_error)
+
+
+class RefusedGrantTest(TestCase):
+    def test_given_a_refused_refresh_token_when_other_threads_need_a_token_then_it_is_not_sent_again(self) -> None:
+        # The threads reading a stream's pages at once share its authenticator: each of them
+        # answered 401 asks it for a new token.
+        bound_token_refresh(_TokenEndpointThatRefusesTheGrant)
+        authenticator = _TokenEndpointThatRefusesTheGrant()
+        failures = []
+        for _ in range(3):
+            with self.assertRaises(AirbyteTracedException) as raised:
+                authenticator._make_handled_request()
+            failures.append(raised.exception)
+
+        assert _TokenEndpointThatRefusesTheGrant.attempts == 1
+        assert all(f.failure_type == FailureType.config_error and f.message == "Refresh token was rejected." for f in failures)
 
 
 class _TokenEndpointThatNeverAnswers:
