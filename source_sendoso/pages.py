@@ -366,13 +366,13 @@ class ListingReads(Retriever):
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[StreamData]:
         listing = _listing_of(stream_slice)
-        if listing is None:
+        if listing is None or stream_slice is None:
             yield from self._retriever.read_records(records_schema, stream_slice)
             return
         completed = False
         _reading.listing = listing
         try:
-            first = stream_slice.extra_fields.get(FIRST_PAGE) if stream_slice is not None else None
+            first = stream_slice.extra_fields.get(FIRST_PAGE)
             if first is None:
                 first = listing.first_page_of_lane()
             if first is not None:
