@@ -197,11 +197,6 @@ def read_command(config: Path, catalog: Path, state: Optional[Path] = None) -> l
     return command
 
 
-def count_records(sink: Path) -> int:
-    with open(sink, "rb") as lines:
-        return sum(1 for line in lines if line.startswith(RECORD_PREFIX))
-
-
 def scan_sink(sink: Path) -> dict[str, Any]:
     """Records, the last state, error traces and each record's emitted_at (ms)."""
     records, emitted, errors, state = 0, [], [], None
