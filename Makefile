@@ -31,8 +31,14 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Most of an integration test is a connector or sandbox process at work or waiting out a
+# backoff, so two processes of tests keep two cores busy. A test file is the unit handed out:
+# its module fixtures (a sandbox, a batch of connector runs side by side) run once.
+# `make test TEST_WORKERS=0` runs them in this process.
+TEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(BIN)/python -m benchmarks

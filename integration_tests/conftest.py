@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterable, Iterator, List
 
 import pytest
 from sandbox import RunningSandbox, run_connector, start_sandbox
+from summary import PENDING, USER_PROPERTY
 
 SCALE = 600
 
@@ -88,13 +89,41 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _STANDARD_SUITE_ITEMS = pytest.StashKey[List[str]]()
+_TEXTS_FOR_THE_SUMMARY: List[str] = []
+
+
+def _standard_suite_items(nodeids: Iterable[str]) -> List[str]:
+    return [nodeid for nodeid in nodeids if nodeid.split("::", 1)[0].endswith(f"/{STANDARD_SUITE_FILE}")]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[_STANDARD_SUITE_ITEMS] = [item.nodeid for item in session.items if item.path.name == STANDARD_SUITE_FILE]
+    if session.items:  # not under xdist, whose workers collect and report below
+        session.config.stash[_STANDARD_SUITE_ITEMS] = _standard_suite_items(item.nodeid for item in session.items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: List[str]) -> None:
+    node.config.stash[_STANDARD_SUITE_ITEMS] = _standard_suite_items(ids)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    if call.when == "teardown":
+        pending = item.config.stash.get(PENDING, [])
+        item.user_properties.extend((USER_PROPERTY, text) for text in pending)
+        pending.clear()
+    yield
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _TEXTS_FOR_THE_SUMMARY.extend(value for name, value in report.user_properties if name == USER_PROPERTY)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    for text in _TEXTS_FOR_THE_SUMMARY:
+        terminalreporter.write_line("")
+        for line in text.splitlines():
+            terminalreporter.write_line(line)
     collected = config.stash.get(_STANDARD_SUITE_ITEMS, None)
     if collected is None:
         return

@@ -29,6 +29,7 @@ from reliability import (
     start_isolated_sandbox,
 )
 from sandbox import ConnectorRun, RunningSandbox, configured_catalog, run_connector
+from summary import print_at_the_end
 
 from source_sendoso.resilience import TOKEN_MAX_TRIES
 
@@ -271,16 +272,7 @@ def _print_table(request: pytest.FixtureRequest, results: Dict[str, RowResult], 
         if cells is header:
             text.append(rule)
     text.append(rule)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        print("\n".join(text))
-        return
-    # Written past pytest's capture, so it shows whether the rows pass or fail.
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        for line in text:
-            reporter.write_line(line)
+    print_at_the_end(request.config, "\n".join(text))
 
 
 # --- shared assertions ---------------------------------------------------------------------
