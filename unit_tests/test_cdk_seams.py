@@ -45,7 +45,8 @@ CDK_VERSION = importlib.metadata.version("airbyte-cdk")
 
 
 def changed(seam: str, what: str) -> str:
-    return f"airbyte-cdk {CDK_VERSION} (seam checked against {cdk_seams.CHECKED_AGAINST}): {what}; see cdk_seams.{seam}"
+    checked = cdk_seams.CHECKED_AGAINST
+    return f"airbyte-cdk {CDK_VERSION} (the seam was checked against {checked}): {what}; see {seam} in source_sendoso/cdk_seams.py"
 
 
 # --- replace_token_request -----------------------------------------------------------------
