@@ -48,20 +48,24 @@ def replace_token_request(authenticator_class: type, replacement: Callable[[Toke
     `__wrapped__` is one request. No public hook serves: `refresh_access_token` is public but
     calls the wrapper, so anything around it waits out the 300 s before it sees a failure.
     """
-    current = getattr(authenticator_class, "_make_handled_request", None)
-    if getattr(current, _REPLACED_MARK, False):
+    if is_token_request_replaced(authenticator_class):
         return True
+    # Looked up through the class's bases: a subclass of a class already replaced wraps the
+    # same one attempt (`functools.wraps` keeps `__wrapped__`).
+    current = getattr(authenticator_class, "_make_handled_request", None)
     attempt: Optional[TokenRequest] = getattr(current, "__wrapped__", None)
     if attempt is None:
         return False
     replaced = replacement(attempt)
+    replaced.__wrapped__ = attempt  # type: ignore[attr-defined]
     setattr(replaced, _REPLACED_MARK, True)
     authenticator_class._make_handled_request = replaced  # type: ignore[attr-defined]
     return True
 
 
 def is_token_request_replaced(authenticator_class: type) -> bool:
-    return bool(getattr(getattr(authenticator_class, "_make_handled_request", None), _REPLACED_MARK, False))
+    """Whether `replace_token_request` has replaced the token request of this class itself."""
+    return bool(getattr(vars(authenticator_class).get("_make_handled_request"), _REPLACED_MARK, False))
 
 
 # --- the source's component factory ------------------------------------------------------

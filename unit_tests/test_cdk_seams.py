@@ -108,8 +108,11 @@ def test_a_replaced_token_request_is_what_refresh_access_token_calls() -> None:
     )
 
 
-def test_replacing_the_token_request_twice_replaces_it_once() -> None:
-    class Twice(DeclarativeSingleUseRefreshTokenOauth2Authenticator):
+def test_replacing_the_token_request_twice_replaces_it_once_and_a_subclass_wraps_the_same_attempt() -> None:
+    class Parent(DeclarativeSingleUseRefreshTokenOauth2Authenticator):
+        pass
+
+    class Child(Parent):
         pass
 
     wrapped = []
@@ -118,9 +121,11 @@ def test_replacing_the_token_request_twice_replaces_it_once() -> None:
         wrapped.append(attempt)
         return lambda self: attempt(self)
 
-    assert replace_token_request(Twice, replacement) and replace_token_request(Twice, replacement)
+    assert replace_token_request(Parent, replacement) and replace_token_request(Parent, replacement)
+    assert replace_token_request(Child, replacement)
 
-    assert len(wrapped) == 1 and is_token_request_replaced(Twice)
+    assert len(wrapped) == 2 and wrapped[0] is wrapped[1]
+    assert is_token_request_replaced(Parent) and is_token_request_replaced(Child)
 
 
 def test_importing_the_connector_changes_no_cdk_class_and_building_the_source_bounds_the_token_request() -> None:
