@@ -66,6 +66,7 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
+from source_sendoso.cdk_seams import state_manager_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, read_pages_concurrently
@@ -341,18 +342,10 @@ class CheckpointedPages(PaginationStrategy):
 
 
 class SendosoComponentFactory(ModelToComponentFactory):
-    """The CDK's component factory, giving every single-slice incremental stream page checkpoints."""
+    """The CDK's component factory, giving every single-slice incremental stream page checkpoints.
 
-    @classmethod
-    def taking_over(cls, factory: ModelToComponentFactory) -> "SendosoComponentFactory":
-        """The same factory (settings, message queue, state) with this class's methods.
-
-        The CDK's source builds its factory inside its constructor and takes none from outside.
-        """
-        adopted = cls.__new__(cls)
-        adopted.__dict__.update(vars(factory))
-        adopted._init_mappings()  # the dispatch table holds bound methods: bind them to this class
-        return adopted
+    The source builds its factory itself: `cdk_seams.use_component_factory` puts this one in its place.
+    """
 
     def create_concurrent_cursor_from_datetime_based_cursor(  # type: ignore[override]
         self,
@@ -392,8 +385,8 @@ class SendosoComponentFactory(ModelToComponentFactory):
             backend=str((config.get("backend") or {}).get("backend_type", "")),
             where=ceql.render(user_filter) if user_filter is not None else "",
             interrupted=PassPosition.from_state(stream_name, interrupted) if interrupted is not None else None,
-            message_repository=self._message_repository,
-            state_manager=self._connector_state_manager,
+            message_repository=self.get_message_repository(),
+            state_manager=state_manager_of(self),
         )
 
     def create_http_api_budget(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> Any:

@@ -31,7 +31,7 @@ its last checkpoint stays the one to resume from.
 
 The CDK builds a stream's partitions from one stream slicer and reads them through one retriever,
 and has no public way to give a built stream another slicer: `read_pages_concurrently` replaces
-both in the stream it is given (the CDK internals it touches are named there).
+both in the stream it is given, through `cdk_seams`.
 """
 
 from __future__ import annotations
@@ -54,16 +54,13 @@ from airbyte_cdk.sources.declarative.requesters.paginators.paginator import (
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
-from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
-    DeclarativePartitionFactory,
-    StreamSlicerPartitionGenerator,
-)
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.concurrent.partitions.stream_slicer import StreamSlicer
 from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.types import Config, StreamSlice
 
+from source_sendoso.cdk_seams import replace_slicer_and_retriever, slicer_and_retriever_of
 from source_sendoso.components import SendosoPageIncrement
 
 LOGGER = logging.getLogger("airbyte")
@@ -469,27 +466,19 @@ def read_pages_concurrently(stream: AbstractStream, config: Config, progress: Op
     """Makes a built stream read the pages of its Sendoso list concurrently; whether it did.
 
     A stream that is not a Sendoso page-numbered list, a config of `max_concurrent_requests: 1`,
-    or a CDK whose internals differ from these leave the stream as it was: one partition per
-    slice, its pages read one after another.
+    or a CDK whose internals differ from those relied on leave the stream as it was: one
+    partition per slice, its pages read one after another.
 
-    CDK internals (airbyte-cdk 7.39): `DefaultStream._stream_partition_generator`, a
-    `StreamSlicerPartitionGenerator`, and its `_stream_slicer` and `_partition_factory`;
-    `DeclarativePartitionFactory._retriever`. Pinned by unit_tests/test_pages.py.
+    The stream's slicer and retriever are the CDK's private parts (`cdk_seams.slicer_and_retriever_of`).
     """
     concurrency = max_concurrent_requests(config)
     if concurrency < 2:
         return False
-    generator = getattr(stream, "_stream_partition_generator", None)
-    partition_factory = getattr(generator, "_partition_factory", None)
-    slicer = getattr(generator, "_stream_slicer", None)
-    retriever = getattr(partition_factory, "_retriever", None)
-    if not (
-        isinstance(generator, StreamSlicerPartitionGenerator)
-        and isinstance(partition_factory, DeclarativePartitionFactory)
-        and isinstance(slicer, StreamSlicer)
-        and isinstance(retriever, SimpleRetriever)
-        and isinstance(retriever.paginator, DefaultPaginator)
-    ):
+    parts = slicer_and_retriever_of(stream)
+    if parts is None:
+        return False
+    slicer, retriever = parts
+    if not (isinstance(retriever, SimpleRetriever) and isinstance(retriever.paginator, DefaultPaginator)):
         return False
     paginator = retriever.paginator
     pages = _sendoso_pages(paginator.pagination_strategy)
@@ -498,8 +487,9 @@ def read_pages_concurrently(stream: AbstractStream, config: Config, progress: Op
         return False
     total_key = getattr(getattr(retriever.record_selector, "extractor", None), "total_key", "") or ""
     paginator.pagination_strategy = ListingPages(pages)
-    partition_factory._retriever = ListingReads(retriever)
-    generator._stream_slicer = PageSlicer(
-        slicer, stream_name=stream.name, per_page=per_page, concurrency=concurrency, total_key=total_key, progress=progress
+    replace_slicer_and_retriever(
+        stream,
+        PageSlicer(slicer, stream_name=stream.name, per_page=per_page, concurrency=concurrency, total_key=total_key, progress=progress),
+        ListingReads(retriever),
     )
     return True

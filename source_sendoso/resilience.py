@@ -8,7 +8,7 @@ CDK would otherwise take for success, or wait on for minutes.
   before it: a server or proxy serving a stale page) would deliver its records twice. Both
   are retried instead. And a hub 404 that only says "No <things> found" is an
   empty result, not a failure.
-- `bound_token_refresh()`: the CDK waits on the OAuth token endpoint without a timeout,
+- `bound_token_refresh()` (applied by `SourceSendoso.__init__`): the CDK waits on the OAuth token endpoint without a timeout,
   retries a failing one for up to 300 s and then fails with an unexplained system error.
   Here an attempt gets 30 s, failures are retried a few times over about a minute at most,
   then the sync fails as a transient error that names the endpoint. An answer that refuses
@@ -40,6 +40,7 @@ from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.cdk_seams import replace_token_request
 from source_sendoso.config_errors import token_endpoint_refusal
 
 logger = logging.getLogger("airbyte")
@@ -248,14 +249,16 @@ def bound_token_refresh(
 
     The request itself is the CDK's, unchanged: only how long one attempt may take, how long
     it is retried, and what the failure says when the endpoint stays down or refuses the
-    credentials. Applied once; a CDK whose method is not a `backoff` wrapper is left as it is.
+    credentials. Applied once, from `SourceSendoso.__init__`; a CDK whose token request is not
+    what `cdk_seams.replace_token_request` relies on is left as it is.
     """
-    current = authenticator_class._make_handled_request
-    if getattr(current, "_sendoso_bounded", False):
-        return
-    request_once: Optional[Callable[[Any], Any]] = getattr(current, "__wrapped__", None)
-    if request_once is None:
-        return
+    replace_token_request(
+        authenticator_class, functools.partial(_bounded, max_tries=max_tries, max_time=max_time, attempt_timeout=attempt_timeout)
+    )
+
+
+def _bounded(request_once: Callable[[Any], Any], *, max_tries: int, max_time: float, attempt_timeout: float) -> Callable[[Any], Any]:
+    """The token request: `request_once` (one attempt of the CDK's), within these bounds."""
 
     def log_retry(details: Mapping[str, Any]) -> None:
         logger.info(
@@ -314,8 +317,4 @@ def bound_token_refresh(
                 raise
             raise refusal from error
 
-    make_handled_request._sendoso_bounded = True  # type: ignore[attr-defined]
-    authenticator_class._make_handled_request = make_handled_request  # type: ignore[method-assign]
-
-
-bound_token_refresh()
+    return make_handled_request

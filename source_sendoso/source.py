@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -24,8 +25,10 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.cdk_seams import config_of, use_component_factory
 from source_sendoso.checkpoints import SendosoComponentFactory
 from source_sendoso.filters import check_filters_against_streams
+from source_sendoso.resilience import bound_token_refresh
 
 MANIFEST = Path(__file__).parent / "manifest.yaml"
 
@@ -41,7 +44,9 @@ class SourceSendoso(YamlDeclarativeSource):
         self._hub_objects: Optional[List[Dict[str, Any]]] = None
         super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
         # Incremental streams checkpoint after every page, not only when they end.
-        self._constructor = SendosoComponentFactory.taking_over(self._constructor)
+        use_component_factory(self, SendosoComponentFactory)
+        # The token endpoint is waited on and retried within bounds, its refusals named.
+        bound_token_refresh()
 
     @staticmethod
     @lru_cache(maxsize=1)
@@ -78,7 +83,7 @@ class SourceSendoso(YamlDeclarativeSource):
         # no longer reads it: bare, it fails to parse; as LEGACY, it is dropped without a word
         # and every incremental stream starts over. Read as the per-stream state it stands for.
         if state_path:
-            per_stream = _legacy_state_as_per_stream(cls._read_json_file(state_path))
+            per_stream = _legacy_state_as_per_stream(_json_file(state_path))
             if per_stream is not None:
                 return [AirbyteStateMessageSerializer.load(message) for message in per_stream]
         return super().read_state(state_path)
@@ -98,7 +103,7 @@ class SourceSendoso(YamlDeclarativeSource):
     @property
     def dynamic_streams(self) -> List[Dict[str, Any]]:
         # Generic objects exist only on the hub; the direct API has no /objects to ask.
-        backend = (self._config or {}).get("backend") or {}
+        backend = config_of(self).get("backend") or {}
         if backend.get("backend_type") != "cloud_elements":
             return []
         # `/objects` and each object's metadata are asked once per run, although the catalog
@@ -140,6 +145,14 @@ def _check_catalog(offered: AirbyteCatalog, catalog: ConfiguredAirbyteCatalog, l
             )
             + "."
         )
+
+
+def _json_file(path: str) -> Any:
+    """The JSON in the file at `path`; None when it cannot be read (the CDK then says why)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _legacy_state_as_per_stream(state: Any) -> Optional[List[Dict[str, Any]]]:
