@@ -77,7 +77,10 @@ def instant(value: object) -> Optional[datetime]:
         return None
     if not _FROMISOFORMAT_READS_DATE_FORMS:
         epoch_ms = instant_ms(value)
-        return None if epoch_ms is None else _EPOCH_UTC + timedelta(milliseconds=epoch_ms)
+        try:
+            return None if epoch_ms is None else _EPOCH_UTC + timedelta(milliseconds=epoch_ms)
+        except OverflowError:  # in UTC before year 1 or after 9999: no datetime holds it
+            return None
     if len(value) < 10 or _DATE_FORM.fullmatch(value) is None:
         return None
     try:
