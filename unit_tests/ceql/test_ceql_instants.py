@@ -180,7 +180,9 @@ def test_the_one_form_names_the_same_instant_and_is_written_back_unchanged(text)
 @given(_date_like)
 def test_the_instant_read_as_a_datetime_is_the_millisecond_reading(text):
     moment, epoch_ms = instant(text), instant_ms(text)
-    assert (moment is None) == (epoch_ms is None)
-    if moment is not None:
+    if moment is None:
+        # Python 3.10 reads through milliseconds, and has no datetime for one beyond year 1 or 9999 in UTC.
+        assert epoch_ms is None or utc_text_of(text) is None
+    else:
         assert moment.tzinfo is not None
         assert (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(milliseconds=1) == epoch_ms
