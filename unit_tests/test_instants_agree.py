@@ -7,6 +7,7 @@ the manifest's formats; these tests hold those formats to the clock's one form.
 from __future__ import annotations
 
 import ast
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -16,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
+from airbyte_cdk.sources.declarative.interpolation.macros import format_datetime
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     CustomFormatConcurrentStreamStateConverter,
 )
 
-from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, utc_text
+from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, utc_text, utc_text_of
 
 PACKAGE = Path(__file__).resolve().parents[1] / "source_sendoso"
 MANIFEST = yaml.safe_load((PACKAGE / "manifest.yaml").read_text(encoding="utf-8"))
@@ -71,6 +73,33 @@ def test_a_state_in_the_one_form_is_read_and_written_back_unchanged_by_the_cdks_
             datetime_format=cursor["datetime_format"], input_datetime_formats=list(cursor["cursor_datetime_formats"])
         )
         assert converter.output_format(converter.parse_timestamp(state)) == state
+
+
+# The config's start date is the one instant the CDK reads itself (format_datetime, in the
+# cursor's start_datetime): every date form the spec's pattern admits, it reads as the clock does.
+_START_DATE_PATTERN = MANIFEST["spec"]["connection_specification"]["properties"]["start_date"]["pattern"]
+_start_dates = st.builds(
+    lambda moment, fraction, offset: moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + offset,
+    st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,9}", fullmatch=True)),
+    st.one_of(
+        st.just("Z"),
+        st.builds(
+            lambda sign, hours, colon, minutes: f"{sign}{hours:02d}{colon}{minutes:02d}",
+            st.sampled_from("+-"),
+            st.integers(0, 23),
+            st.sampled_from(["", ":"]),
+            st.integers(0, 59),
+        ),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_start_dates)
+def test_the_cdk_reads_a_start_date_the_spec_admits_as_the_clock_does(start_date: str) -> None:
+    assert re.fullmatch(_START_DATE_PATTERN, start_date)
+    assert format_datetime(start_date, CURSOR_DATETIME_FORMAT) == utc_text_of(start_date)
 
 
 def test_no_module_outside_ceql_imports_a_private_name_of_ceql() -> None:
