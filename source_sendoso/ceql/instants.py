@@ -19,7 +19,9 @@ Writing. One form, `2024-01-02T03:04:05.000Z`: UTC, milliseconds. Records' times
 cursor values, states, the cursor's CEQL literal (`updated_at >= '...'`) and the stored
 token expiry are all written in it. The CDK's cursor writes states itself, from the
 manifest's `datetime_format`, which is `CURSOR_DATETIME_FORMAT` (a test holds the two
-together), so a state read back is written back unchanged.
+together), so a state read back is written back unchanged. The CDK also reads the config's
+start date itself (`format_datetime` in the manifest) and writes it in the one form; tests hold
+its reading to this one for every form the spec admits.
 
 It lives in ceql/ because CEQL defines the date forms and must stand alone (standard
 library only, nothing from outside ceql/), while everything else in the connector may
