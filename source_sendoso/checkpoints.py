@@ -39,9 +39,8 @@ rather than parsing every record.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
 import requests
@@ -62,20 +61,17 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.cdk_seams import state_manager_of
+from source_sendoso.ceql.instants import is_utc_text, utc_text_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, read_pages_concurrently
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
-# The form the streams' transformations write cursor values in; anything else (a value they
-# could not read as an instant) is not a cursor value, as the CDK's cursor would also decide.
-_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,8 @@ class PassPosition:
                 "from its first page, or reset the stream."
             )
             raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
-        return position
+        # Compared as text with the values the pass reads, so kept in the one form they are in.
+        return replace(position, highest_seen=utc_text_of(position.highest_seen)) if position.highest_seen is not None else position
 
     def _is_valid(self) -> bool:
         return (
@@ -126,13 +123,7 @@ class PassPosition:
 
 
 def _is_instant(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        ab_datetime_parse(value)
-    except ValueError:
-        return False
-    return True
+    return utc_text_of(value) is not None
 
 
 class PageCheckpointCursor(Cursor):
@@ -241,7 +232,9 @@ class PageCheckpointCursor(Cursor):
             return  # the cursor stays at what the pass had read before it was interrupted
         value = record.data.get(self._field)
         page_highest = getattr(self._page_highest, "value", None)
-        if type(value) is str and (page_highest is None or value > page_highest) and _UTC_TEXT.fullmatch(value):
+        # A value in the clock's one form (what the transformations write) is a cursor value and
+        # its text order is time order; anything else is not, as the CDK's cursor would also decide.
+        if type(value) is str and (page_highest is None or value > page_highest) and is_utc_text(value):
             self._page_highest.value = value
 
     def stream_slices(self) -> Iterable[StreamSlice]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 import time
 from dataclasses import InitVar, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional
@@ -38,11 +37,10 @@ from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigr
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
-from source_sendoso.ceql.instants import _DATE_FORM
+from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
@@ -159,10 +157,10 @@ class SendUpdatedAt(RecordTransformation):
             # Mixed forms or offsets: every one is read as an aware datetime and compared.
             latest = None
             for text in texts:
-                moment = _instant(text)
+                moment = instant(text)
                 if moment is not None and (latest is None or moment > latest):
                     latest = moment
-            in_utc = _utc_text(latest) if latest is not None else None
+            in_utc = utc_text(latest) if latest is not None else None
         record["updated_at"] = in_utc
 
 
@@ -279,7 +277,7 @@ def _instant_in_utc(value: Any) -> Any:
     Every timestamp of every record comes here. Sendoso's own forms,
     `2022-09-12T12:08:27-07:00` and `2020-05-01T13:53:05.000-07:00`, are converted by
     arithmetic on the text (the same answer as parsing it, property-tested); any other
-    form goes through `_instant`.
+    form goes through the clock (`ceql.instants`).
     """
     if type(value) is not str:
         return value
@@ -301,24 +299,13 @@ def _instant_in_utc(value: Any) -> Any:
                 return f"{day}T{clock}{value[16:23]}Z" if length == 29 else f"{day}T{clock}{value[16:19]}.000Z"
     elif length == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
         return value  # already the canonical form (cursors, derived `updated_at`)
-    return _utc_text_of(value) or value
+    return utc_text_of(value) or value
 
 
 def _in_utc_or_none(text: str) -> Optional[str]:
-    """`_utc_text_of`, by the fast path where there is one."""
+    """`utc_text_of`, by the fast path where there is one."""
     in_utc = _instant_in_utc(text)
-    return in_utc if in_utc is not text else _utc_text_of(text)
-
-
-def _utc_text_of(text: str) -> Optional[str]:
-    """`_utc_text(_instant(text))`: the instant of a timestamp in UTC, else None."""
-    instant = _instant(text)
-    if instant is None:
-        return None
-    try:
-        return _utc_text(instant)
-    except OverflowError:  # within hours of year 1 or 9999: no UTC day to write it on
-        return None
+    return in_utc if in_utc is not text else utc_text_of(text)
 
 
 # The parts of Sendoso's forms, each mapped to what the arithmetic needs: `T13:53` -> 833
@@ -399,42 +386,6 @@ def _boolean(value: Any) -> Any:
     return value
 
 
-def _instant_ms(value: Any) -> Optional[int]:
-    """Epoch milliseconds of a timestamp in any form CEQL reads as an instant, else None."""
-    return ceql.instant_ms(value) if isinstance(value, str) else None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _instant(value: Any) -> Optional[datetime]:
-    """The instant of a timestamp in any form CEQL reads as one (an aware datetime), else None.
-
-    The same reading as `ceql.instant_ms`, without the epoch arithmetic: the date-form regex
-    decides, `fromisoformat` reads (Python 3.11+; earlier ones go through milliseconds).
-    """
-    if type(value) is not str:
-        return None
-    if not _FROMISOFORMAT_READS_DATE_FORMS:
-        epoch_ms = _instant_ms(value)
-        return None if epoch_ms is None else _EPOCH + timedelta(milliseconds=epoch_ms)
-    if len(value) < 10 or _DATE_FORM.fullmatch(value) is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:  # an impossible day or time: not a date form
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def _utc_text(moment: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.mmmZ`: the instant in UTC, milliseconds truncated."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
-_FROMISOFORMAT_READS_DATE_FORMS = sys.version_info >= (3, 11)
-
-
 @dataclass
 class CeqlRecordFilter(RecordFilter):
     """Keeps the records the stream's CEQL condition selects.
@@ -505,17 +456,17 @@ class HubGenericObjects(RecordExtractor):
 
 @dataclass
 class CursorStateInUtc(StateMigration):
-    """Rewrites an incoming cursor state that carries an offset as the same instant in UTC.
+    """Rewrites an incoming cursor state that is not in the clock's one form into it.
 
     The cursor formats its values with a literal `Z` and does not convert first, so a state of
     `2024-05-01T14:00:00+02:00` (12:00Z) would be read, and written back, as 14:00Z: two hours of
-    changes silently skipped (and, for a negative offset, re-read). States this connector
-    writes are already UTC and are left untouched.
+    changes silently skipped (and, for a negative offset, re-read). States in the one form,
+    `2024-05-01T12:00:00.000Z` (all this connector writes now), are left exactly as written;
+    older ones (`...00.000000Z`, any offset, a date alone) become the same instant in it.
     """
 
     parameters: InitVar[Mapping[str, Any]]
     config: Config
-    datetime_format: str = "%Y-%m-%dT%H:%M:%S.%fZ"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._cursor_field: str = (parameters or {}).get("cursor_field", "updated_at")
@@ -525,24 +476,15 @@ class CursorStateInUtc(StateMigration):
         value = (stream_state or {}).get(self._cursor_field)
         if value is None:
             return False
-        utc = self._in_utc(value)
-        if utc is None:
+        in_utc = utc_text_of(value)
+        if in_utc is None:
             # The cursor would fail on it with an unexplained system error.
             message = (
                 f"The saved state of stream '{self._stream_name}' has {self._cursor_field} = {shorten(repr(value))}, "
                 "which is not a timestamp. Reset the stream, or set its state to a timestamp such as 2025-01-01T00:00:00.000Z."
             )
             raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
-        return utc != value
+        return in_utc != value
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {**stream_state, self._cursor_field: self._in_utc(stream_state[self._cursor_field])}
-
-    def _in_utc(self, value: Any) -> Optional[str]:
-        if not isinstance(value, str):
-            return None
-        try:
-            instant = ab_datetime_parse(value)
-        except ValueError:
-            return None
-        return instant.astimezone(timezone.utc).strftime(self.datetime_format)
+        return {**stream_state, self._cursor_field: utc_text_of(stream_state[self._cursor_field])}

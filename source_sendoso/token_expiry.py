@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any, MutableMapping, Optional
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import ConfigTransformation
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso import ceql
+from source_sendoso.ceql.instants import utc_text_of
 
 FIELD = "token_expiry_date"
 _SECONDS = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _JSON_KINDS = {bool: "a boolean", dict: "an object", list: "an array"}
 
 
@@ -49,9 +47,9 @@ def stored_expiry(value: Any) -> Optional[str]:
         text = value.strip()
         if not text or _SECONDS.fullmatch(text):
             return None
-        epoch_ms = ceql.instant_ms(text)
-        if epoch_ms is not None:
-            return (_EPOCH + timedelta(milliseconds=epoch_ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        in_utc = utc_text_of(text)
+        if in_utc is not None:
+            return in_utc
         shown = repr(text if len(text) <= 40 else text[:40] + "...")
     else:
         shown = _JSON_KINDS.get(type(value), "a value of another kind")

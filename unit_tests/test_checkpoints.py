@@ -126,6 +126,22 @@ class DirectPageCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-03T12:00:00.000Z"}
 
     @HttpMocker()
+    def test_given_a_killed_pass_whose_highest_seen_has_an_offset_when_read_then_every_state_holds_it_in_utc(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _mock_pages(http_mocker, first=2)
+        state = {"updated_at": LOWER_BOUND, "pass": _position(2, "2024-05-05T02:00:00+02:00")}
+
+        output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state=state)
+
+        assert _states_in_order(output) == [
+            3,
+            {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-05T00:00:00.000Z")},
+            5,
+            {"updated_at": "2024-05-05T00:00:00.000Z"},
+        ]
+
+    @HttpMocker()
     def test_given_a_killed_pass_and_a_new_page_size_when_read_then_the_pass_starts_again_from_the_first_page(
         self, http_mocker: HttpMocker
     ) -> None:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 
 from source_sendoso import components
+from source_sendoso.ceql.instants import instant_ms
 from source_sendoso.components import SendosoPageExtractor, SendUpdatedAt
 
 # -- the extractor ------------------------------------------------------------------------------
@@ -95,16 +96,23 @@ _timestamps = st.one_of(
 )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _instant_ms(value: Any) -> Any:
+    return instant_ms(value) if isinstance(value, str) else None
+
+
 def _reference_updated_at(record: dict[str, Any]) -> Any:
     """The reading SendUpdatedAt had before its fast path: epoch milliseconds, then strftime."""
-    latest = components._instant_ms(record.get("created_at"))
+    latest = _instant_ms(record.get("created_at"))
     for update in record.get("status_updates") or ():
-        occurred = components._instant_ms(update.get("occurred_at"))
+        occurred = _instant_ms(update.get("occurred_at"))
         if occurred is not None and (latest is None or occurred > latest):
             latest = occurred
     if latest is None:
         return None
-    utc = components._EPOCH + timedelta(milliseconds=latest)
+    utc = _EPOCH + timedelta(milliseconds=latest)
     # `%Y` drops the zeros of years before 1000 on some C libraries: the year is padded here.
     return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
@@ -164,11 +172,11 @@ def _with_typo(text: str, typo: Any) -> str:
 
 def _reference_in_utc(text: str) -> str:
     """The millisecond reading of `_reference_updated_at`, or the text as it came."""
-    epoch_ms = components._instant_ms(text)
+    epoch_ms = _instant_ms(text)
     if epoch_ms is None:
         return text
     try:
-        utc = components._EPOCH + timedelta(milliseconds=epoch_ms)
+        utc = _EPOCH + timedelta(milliseconds=epoch_ms)
     except OverflowError:
         return text
     return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

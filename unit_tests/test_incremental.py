@@ -5,14 +5,17 @@ from datetime import datetime
 from typing import Any, Dict, List
 from unittest import TestCase
 
-from airbyte_cdk.models import SyncMode
+import pytest
+
+from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from mock_server.config import ConfigBuilder
-from mock_server.read import latest_state, read_stream, record_ids
+from mock_server.read import errors_of_type, latest_state, read_stream, record_ids
 from mock_server.records import group, send
 from mock_server.requests import list_request, token_request
 from mock_server.responses import page_response, token_response
+from source_sendoso.components import CursorStateInUtc
 
 
 def _mock_token(http_mocker: HttpMocker) -> None:
@@ -188,3 +191,66 @@ class SendsIncrementalTest(TestCase):
         # Sendoso documents no order and no date filter: every page is read, the old send is dropped.
         assert record_ids(output) == [2]
         _assert_utc_state(latest_state(output), "2024-06-01T00:00:00Z")
+
+
+# -- the one form states are written in ---------------------------------------------------------
+
+
+def _read_groups_from_state(state_value: str, groups: List[Dict[str, Any]], expecting_exception: bool = False) -> Any:
+    with HttpMocker() as http_mocker:
+        _mock_token(http_mocker)
+        http_mocker.get(list_request("/groups"), page_response("/groups", groups))
+        state = {"updated_at": state_value}
+        return read_stream("groups", ConfigBuilder().build(), SyncMode.incremental, state=state, expecting_exception=expecting_exception)
+
+
+def test_given_a_newer_group_when_read_then_the_state_is_written_in_utc_with_milliseconds() -> None:
+    output = _read_groups_from_state("2024-05-01T12:00:00.000Z", [group(1, updated_at="2024-06-01T00:00:00.5-07:00")])
+
+    assert latest_state(output) == {"updated_at": "2024-06-01T07:00:00.500Z"}
+
+
+@pytest.mark.parametrize("written", ["2024-01-02T03:04:05.000Z", "2024-01-02T03:04:05.678Z", "1970-01-01T00:00:00.000Z"])
+def test_given_a_state_the_connector_wrote_and_nothing_newer_when_read_then_it_is_written_back_unchanged(written: str) -> None:
+    output = _read_groups_from_state(written, [group(1, updated_at="1969-12-31T23:59:59.999Z")])
+
+    assert record_ids(output) == []
+    assert [message.state.stream.stream_state.updated_at for message in output.state_messages] == [written, written]
+
+
+@pytest.mark.parametrize("written", ["2024-01-02T03:04:05.000Z", "2024-01-02T03:04:05.678Z"])
+def test_a_state_the_connector_wrote_is_not_migrated(written: str) -> None:
+    # The cursor would write it back the same either way; the migration must not rewrite it first.
+    migration = CursorStateInUtc(parameters={"name": "groups", "cursor_field": "updated_at"}, config={})
+
+    assert migration.should_migrate({"updated_at": written}) is False
+
+
+@pytest.mark.parametrize(
+    "older, in_the_one_form",
+    [
+        ("2024-01-02T03:04:05.678000Z", "2024-01-02T03:04:05.678Z"),  # what the previous version's migration wrote
+        ("2024-01-02T03:04:05.678912Z", "2024-01-02T03:04:05.678Z"),
+        ("2024-01-02T03:04:05Z", "2024-01-02T03:04:05.000Z"),
+        ("2024-01-02T05:04:05.000+02:00", "2024-01-02T03:04:05.000Z"),
+        ("2024-01-01T20:04:05-0700", "2024-01-02T03:04:05.000Z"),
+        ("2024-01-02 03:04:05", "2024-01-02T03:04:05.000Z"),
+        ("2024-01-02", "2024-01-02T00:00:00.000Z"),
+    ],
+)
+def test_given_a_state_in_an_older_form_when_read_then_it_is_written_as_the_same_instant_in_the_one_form(
+    older: str, in_the_one_form: str
+) -> None:
+    output = _read_groups_from_state(older, [group(1, updated_at="1969-12-31T23:59:59.999Z")])
+
+    assert record_ids(output) == []
+    assert latest_state(output) == {"updated_at": in_the_one_form}
+
+
+@pytest.mark.parametrize("not_a_date_form", ["yesterday", "1714564800", "2024/05/01 12:00:00", "2024-02-30T00:00:00.000Z"])
+def test_given_a_state_in_no_date_form_when_read_then_config_error_naming_the_form_to_use(not_a_date_form: str) -> None:
+    output = _read_groups_from_state(not_a_date_form, [], expecting_exception=True)
+
+    (error,) = errors_of_type(output, FailureType.config_error)
+    assert f"has updated_at = '{not_a_date_form}', which is not a timestamp" in error.message
+    assert "such as 2025-01-01T00:00:00.000Z" in error.message

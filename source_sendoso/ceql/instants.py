@@ -1,4 +1,6 @@
-"""Reads the date forms of docs/ceql.md as epoch milliseconds (UTC).
+"""The connector's one clock: it reads every date form and writes the one form instants are kept in.
+
+Reading. The date forms of docs/ceql.md:
 
     2017-01-01                      date alone: its midnight UTC
     2013-04-24 11:19:25             no offset: UTC
@@ -10,9 +12,22 @@
 The date and time are joined by `T` or a space; the fraction is optional and may have
 any number of digits (beyond milliseconds it is truncated); the offset is optional and
 is `Z`, `+HH:MM`, `-HH:MM`, `+HHMM` or `-HHMM`. Anything else (including an impossible
-day such as 2023-02-30) is not a date form, and is then compared as text.
+day such as 2023-02-30) is not a date form: CEQL then compares it as text, and the
+connector leaves it as it came.
 
-This is on the hot path (one call per record per date condition): the regex decides
+Writing. One form, `2024-01-02T03:04:05.000Z`: UTC, milliseconds. Records' timestamps,
+cursor values, states, the cursor's CEQL literal (`updated_at >= '...'`) and the stored
+token expiry are all written in it. The CDK's cursor writes states itself, from the
+manifest's `datetime_format`, which is `CURSOR_DATETIME_FORMAT` (a test holds the two
+together), so a state read back is written back unchanged. The CDK also reads the config's
+start date itself (`format_datetime` in the manifest) and writes it in the one form; tests hold
+its reading to this one for every form the spec admits.
+
+It lives in ceql/ because CEQL defines the date forms and must stand alone (standard
+library only, nothing from outside ceql/), while everything else in the connector may
+import ceql; a clock outside ceql/ would leave CEQL a reader of its own.
+
+Reading is on the hot path (one call per record per date condition): the regex decides
 whether text is a date form, C code (datetime.fromisoformat) reads it, and a small LRU
 cache absorbs repeats. `parse_by_arithmetic` is the plain reading of the same rules,
 used on Python 3.10 and as the reference the fast path is tested against.
@@ -34,6 +49,11 @@ _DATE_FORM = re.compile(
     r"(?:Z|([+-])([01][0-9]|2[0-3]):?([0-5][0-9]))?)?"
 )
 
+# The one form instants are written in, as a pattern and as the CDK's datetime format
+# (its `%_ms` is milliseconds, three digits). The manifest's cursor uses the latter.
+_UTC_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+CURSOR_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%_msZ"
+
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -46,6 +66,54 @@ def instant_ms(text: str) -> Optional[int]:
     if len(text) < 10 or text[4] != "-" or text[7] != "-":
         return None
     return _cached_parse(text)
+
+
+def instant(value: object) -> Optional[datetime]:
+    """The instant of `value` if it is text in a date form (an aware datetime), else None.
+
+    The same reading as `instant_ms`, kept as a datetime: in the offset the text was written
+    in (UTC when it has none), so that comparing two costs no conversion and an instant at
+    the very edge of the calendar (year 1 in +01:00) is still read; `utc_text` converts.
+    """
+    if type(value) is not str:
+        return None
+    if not _FROMISOFORMAT_READS_DATE_FORMS:
+        epoch_ms = instant_ms(value)
+        try:
+            return None if epoch_ms is None else _EPOCH_UTC + timedelta(milliseconds=epoch_ms)
+        except OverflowError:  # in UTC before year 1 or after 9999: no datetime holds it
+            return None
+    if len(value) < 10 or _DATE_FORM.fullmatch(value) is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:  # an impossible day or time: not a date form
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` (aware) in the one form, `YYYY-MM-DDTHH:MM:SS.mmmZ`, milliseconds truncated.
+
+    Raises OverflowError for an instant within hours of year 1 or 9999 that has no UTC day."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def utc_text_of(text: object) -> Optional[str]:
+    """The one form of the instant `text` names in a date form; None for anything else
+    (including an instant with no UTC day to write it on)."""
+    moment = instant(text)
+    if moment is None:
+        return None
+    try:
+        return utc_text(moment)
+    except OverflowError:
+        return None
+
+
+def is_utc_text(text: object) -> bool:
+    """Whether `text` is an instant written in the one form."""
+    return type(text) is str and _UTC_TEXT.fullmatch(text) is not None and instant_ms(text) is not None
 
 
 def parse_by_arithmetic(text: str) -> Optional[int]:
@@ -87,7 +155,8 @@ def parse_with_datetime(text: str) -> Optional[int]:
 
 
 # Python 3.10's fromisoformat reads only its own output (no `Z`, no `-0500`).
-_parse = parse_with_datetime if sys.version_info >= (3, 11) else parse_by_arithmetic
+_FROMISOFORMAT_READS_DATE_FORMS = sys.version_info >= (3, 11)
+_parse = parse_with_datetime if _FROMISOFORMAT_READS_DATE_FORMS else parse_by_arithmetic
 
 # Record timestamps repeat (a page of sends created the same minute, the same field in
 # two conditions of one filter); the cache makes those repeats one dict lookup.
