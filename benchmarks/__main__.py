@@ -155,7 +155,7 @@ def table(results: dict[str, Any]) -> str:
         for name, e in inc["backends"].items():
             note = (
                 f"{inc['changed']} changed + {e['second']['records'] - inc['changed']} at the cursor; "
-                f"bound ceil({e['second']['records']}/{e['page_size']})+1 = {e['changes_own_pages_plus_one']}: "
+                f"bound ceil({e['second']['records']}/{e['page_size']})+{e.get('extra_requests', 1)} = {e['changes_own_pages_plus_one']}: "
                 f"{'within' if e['within_bound'] else 'EXCEEDED'}"
                 if name == "hub"
                 else f"{inc['changed']} changed; the API has no date filter: every page again"

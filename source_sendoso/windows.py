@@ -8,14 +8,16 @@ each asking the hub for `updated_at >= <window start> AND updated_at <= <window 
 `hub_requester`) and following its own page tokens.
 
 Where to cut: one request first asks for the oldest record of the slice (`orderBy=updated_at asc`,
-`pageSize=1`, the slice's where). Windows of equal length then cover `[oldest, end]`, with one
-window `[start, oldest)` before them, so that nothing depends on the hub honouring `orderBy`:
-a hub that ignores it answers some record, and the first window then holds more of the list. How
-many: as many requests as must be in flight to fill `requests_per_second` at the round trip the
-first request took (Little's law), twice over because the records are not spread evenly, and at
-most twice `max_concurrent_requests`. Each window costs one request more than the pages of its
-records (the empty page that ends it), so near answers get one window: no more requests than one
-pass.
+`pageSize=1`, `returnCount=true`, the slice's where). Windows of equal length then cover
+`[oldest, end]`, with one window `[start, oldest)` before them, so that nothing depends on the hub
+honouring `orderBy`: a hub that ignores it answers some record, and the first window then holds
+more of the list. How many: as many requests as must be in flight to fill `requests_per_second`
+at the round trip the first request took (Little's law), twice over because the records are not
+spread evenly, at most twice `max_concurrent_requests`, and no more than half the pages the
+slice holds when the hub tells its total (`Elements-Total-Count`): each window costs one request
+more than the pages of its records (the empty page that ends it). Fewer than two windows, and the
+slice is read in one pass: near answers or a short list (a typical incremental sync) cost one
+request more than before, the question.
 
 Correctness does not rest on the hub: some elements silently ignore criteria they do not support.
 The record filter (components.CeqlRecordFilter) checks both bounds of the window, so a record is
@@ -83,12 +85,15 @@ class CursorWindows(Cursor):
             yield from self._windows(whole, ab_datetime_parse(start), ab_datetime_parse(end))
 
     def _windows(self, whole: StreamSlice, start: datetime, end: datetime) -> Iterable[StreamSlice]:
-        oldest, round_trip = self._oldest(whole)
-        if oldest is None:
-            yield whole  # nothing to read, or the hub did not say: one pass
-            return
+        oldest, total, round_trip = self._probe(whole)
         in_flight = self._rate * round_trip if self._rate else self._concurrency
         count = min(2 * self._concurrency, max(1, math.ceil(2 * in_flight)))
+        page_size = self._page_size()
+        if total is not None and page_size:
+            count = min(count, -(-total // page_size) // 2)  # a window pays with two pages or more
+        if oldest is None or count < 2:
+            yield whole  # nothing to read, too little, or answers too near to gain: one pass
+            return
         oldest = min(max(oldest, start), end)
         bounds = [start] if oldest > start else []
         step = (end - oldest) / count
@@ -106,13 +111,14 @@ class CursorWindows(Cursor):
                 extra_fields={**whole.extra_fields, WINDOW: True},
             )
 
-    def _oldest(self, whole: StreamSlice) -> tuple[Optional[datetime], float]:
-        """The cursor value of the record the hub lists first by cursor, and how long it took."""
+    def _probe(self, whole: StreamSlice) -> tuple[Optional[datetime], Optional[int], float]:
+        """The cursor value of the record the hub lists first by cursor, how many records the
+        slice holds if the hub says (`Elements-Total-Count`), and how long the answer took."""
         assert self._retriever is not None
         began = time.monotonic()
         try:
             response = self._retriever.requester.send_request(
-                stream_slice=whole, request_params={"orderBy": f"{self._field} asc", "pageSize": 1}
+                stream_slice=whole, request_params={"orderBy": f"{self._field} asc", "pageSize": 1, "returnCount": "true"}
             )
             records = (
                 list(
@@ -125,8 +131,10 @@ class CursorWindows(Cursor):
             )
         except Exception as error:  # the windows are an optimisation: any failure reads in one pass
             LOGGER.warning(f"Stream '{self._stream_name}' is read in one pass: asking for its oldest record failed ({error}).")
-            return None, 0.0
+            return None, None, 0.0
         round_trip = time.monotonic() - began
+        total_text = str(response.headers.get("Elements-Total-Count", "")) if response is not None else ""
+        total = int(total_text) if total_text.isdigit() else None
         moments = []
         for record in records:
             value = record.data.get(self._field)
@@ -135,7 +143,12 @@ class CursorWindows(Cursor):
                     moments.append(ab_datetime_parse(value))
                 except ValueError:
                     continue
-        return (min(moments) if moments else None), round_trip
+        return (min(moments) if moments else None), total, round_trip
+
+    def _page_size(self) -> Optional[int]:
+        strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)
+        size = strategy.get_page_size() if strategy is not None else None
+        return size if isinstance(size, int) and size > 0 else None
 
     # -- the Cursor interface: the wrapped cursor's --------------------------------------------
 

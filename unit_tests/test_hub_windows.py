@@ -7,6 +7,7 @@ ignores `where`): integration_tests/test_concurrency.py.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 from airbyte_cdk.sources.types import Record, StreamSlice
@@ -29,18 +30,20 @@ class _OneSlice:
 class _Hub:
     """A retriever whose requester answers the oldest-record question with `oldest`, or fails."""
 
-    def __init__(self, oldest: Optional[str], fails: bool = False) -> None:
+    def __init__(self, oldest: Optional[str], fails: bool = False, total: Optional[int] = None) -> None:
         self.asked: List[Dict[str, Any]] = []
         self._oldest = oldest
         self._fails = fails
+        self._total = total
         self.requester = self
         self.record_selector = self
+        self.paginator = None
 
     def send_request(self, stream_slice: StreamSlice, request_params: Dict[str, Any]) -> object:
         self.asked.append(request_params)
         if self._fails:
             raise RuntimeError("400 Invalid orderBy")
-        return object()
+        return SimpleNamespace(headers={"Elements-Total-Count": str(self._total)} if self._total is not None else {})
 
     def select_records(self, **_: Any) -> List[Record]:
         return [Record(data={"updated_at": self._oldest}, stream_name="sends")] if self._oldest else []
@@ -57,7 +60,7 @@ def test_given_the_oldest_record_when_sliced_then_equal_windows_from_it_after_on
 
     windows = _windows(hub, concurrency=2)
 
-    assert hub.asked == [{"orderBy": "updated_at asc", "pageSize": 1}]
+    assert hub.asked == [{"orderBy": "updated_at asc", "pageSize": 1, "returnCount": "true"}]
     # Without a rate to fill, twice max_concurrent_requests windows from the oldest record; the
     # first window covers what a hub that ignores orderBy did not list first.
     assert windows == [
@@ -73,6 +76,14 @@ def test_given_the_oldest_record_at_the_start_when_sliced_then_no_window_before_
     windows = _windows(_Hub(oldest=START), concurrency=1)
 
     assert windows == [(START, "2024-07-01T23:59:59.999Z", True), ("2024-07-02T00:00:00.000Z", END, True)]
+
+
+def test_given_a_list_of_few_pages_when_sliced_then_one_pass() -> None:
+    hub = _Hub(oldest="2024-07-01T00:00:00.000Z", total=3)
+    hub.paginator = SimpleNamespace(pagination_strategy=SimpleNamespace(get_page_size=lambda: 2))  # type: ignore[assignment]
+
+    # Two pages: a window would cost more requests (its empty last page) than it saves.
+    assert _windows(hub) == [(START, END, False)]
 
 
 def test_given_no_record_when_sliced_then_one_pass() -> None:
