@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from reliability import guarded_run, records_by_stream, start_isolated_sandbox
@@ -32,9 +32,14 @@ def _catalog(box: RunningSandbox, backend: str) -> Dict[str, Any]:
     return configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], incremental=True)
 
 
-def _digests(box: RunningSandbox, backend: str, catalog: Dict[str, Any], **settings: Any) -> Dict[str, Counter]:
+def _digests(
+    box: RunningSandbox, backend: str, catalog: Dict[str, Any], page_size: Optional[int] = None, **settings: Any
+) -> Dict[str, Counter]:
     """Per stream, how many times each record (its JSON, keys sorted) was delivered."""
-    run = guarded_run("read", config=box.config(backend, **settings), catalog=catalog, known_secrets=[box.info["access_token"]])
+    config = box.config(backend, **settings)
+    if page_size is not None:
+        config["backend"]["page_size"] = page_size
+    run = guarded_run("read", config=config, catalog=catalog, known_secrets=[box.info["access_token"]])
     assert run.returncode == 0 and not run.errors, run.errors
     return {
         stream: Counter(hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest() for record in records)
@@ -83,7 +88,7 @@ def test_hub_that_ignores_where_still_gives_each_record_once_in_windows() -> Non
     # receives the whole list, and only the record filter's window bounds keep a record in one.
     with start_isolated_sandbox("--seed", "4", "--scale", "600", "--rate-limit", "0") as box:
         catalog = _sends_catalog(box)
-        settings = {"start_date": "2021-06-01T00:00:00Z"}
+        settings = {"start_date": "2021-06-01T00:00:00Z", "page_size": 50}
         one_pass = _digests(box, "cloud_elements", catalog, max_concurrent_requests=1, **settings)["sends"]
         box.control("POST", "faults", {"kind": "ignore_where", "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts"})
         before = _sent_gifts_requests(box)
@@ -92,5 +97,5 @@ def test_hub_that_ignores_where_still_gives_each_record_once_in_windows() -> Non
 
     assert sum(one_pass.values()) == 600
     assert in_windows == one_pass
-    # Several windows each read the whole list (3 pages of 200, then an empty one).
-    assert requests_in_windows >= 3 * 4
+    # Several windows each read the whole list (12 pages of 50, then an empty one).
+    assert requests_in_windows >= 3 * 13
