@@ -9,8 +9,8 @@
 3. memory      peak RSS of a read at 10k and at 500k sends
 4. incremental a second sync after 1% of sends changed: requests and records, both backends
 5. startup     spec / check / discover wall time vs the bare CDK's `spec`
-6. latency     share of the 10 req/s ceiling at 0, 100, 250, 500 ms per answer: pages read at
-               once (max_concurrent_requests default) next to one at a time, and their 429s
+6. latency     share of the 10 req/s ceiling at 0, 100, 250, 500 ms per answer, direct and hub:
+               the default max_concurrent_requests next to 1 (sequential), with their 429s
 
 A complete run writes `benchmarks/results.json` (the latest figures, quoted in README.md);
 a partial or --quick run writes `benchmarks/results/partial.json` instead. Nothing here is
@@ -155,7 +155,7 @@ def table(results: dict[str, Any]) -> str:
         for name, e in inc["backends"].items():
             note = (
                 f"{inc['changed']} changed + {e['second']['records'] - inc['changed']} at the cursor; "
-                f"bound ceil({e['second']['records']}/{e['page_size']})+1 = {e['changes_own_pages_plus_one']}: "
+                f"bound ceil({e['second']['records']}/{e['page_size']})+{e.get('extra_requests', 1)} = {e['changes_own_pages_plus_one']}: "
                 f"{'within' if e['within_bound'] else 'EXCEEDED'}"
                 if name == "hub"
                 else f"{inc['changed']} changed; the API has no date filter: every page again"
@@ -188,19 +188,27 @@ def table(results: dict[str, Any]) -> str:
 
     if "latency" in b:
         lat = b["latency"]
-        for milliseconds, runs in lat["latency"].items():
-            at_once, one = runs.get("default"), runs.get("1")
-            if at_once is None or one is None:
-                continue
-            add(
-                (
-                    f"6. {int(milliseconds)} ms per answer, pages at once vs one at a time (records/s)",
-                    _fmt(at_once["sustained_records_per_s"]),
-                    _fmt(one["sustained_records_per_s"]) + " one at a time",
-                    f"{_pct(at_once['share_of_ceiling'])} / {_pct(one['share_of_ceiling'])}",
-                    f"of the 1,000/s ceiling; {at_once['throttled_429']} / {one['throttled_429']} x 429, {at_once['pages']} pages",
+        for milliseconds, by_backend in lat["latency"].items():
+            for backend, runs in by_backend.items():
+                at_once, one = runs.get("default"), runs.get("1")
+                if at_once is None or one is None:
+                    continue
+                ratio = (
+                    f"{at_once['sustained_records_per_s'] / one['sustained_records_per_s']:.2f}"
+                    if at_once["sustained_records_per_s"] and one["sustained_records_per_s"]
+                    else "-"
                 )
-            )
+                add(
+                    (
+                        f"6. {int(milliseconds)} ms per answer, {backend}: default vs concurrency 1 (records/s)",
+                        _fmt(at_once["sustained_records_per_s"]),
+                        _fmt(one["sustained_records_per_s"]) + " concurrency 1",
+                        ratio,
+                        f"{_pct(at_once['share_of_ceiling'])} / {_pct(one['share_of_ceiling'])} of the 1,000/s ceiling; "
+                        f"{at_once['throttled_429']} / {one['throttled_429']} x 429; "
+                        f"{at_once['api_requests']} / {one['api_requests']} requests",
+                    )
+                )
 
     header = ("figure", "connector", "baseline", "ratio", "runs / notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]

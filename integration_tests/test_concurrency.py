@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from reliability import guarded_run, records_by_stream, start_isolated_sandbox
@@ -32,9 +32,14 @@ def _catalog(box: RunningSandbox, backend: str) -> Dict[str, Any]:
     return configured_catalog(discovered.of_type("CATALOG")[0]["catalog"], incremental=True)
 
 
-def _digests(box: RunningSandbox, backend: str, catalog: Dict[str, Any], **settings: Any) -> Dict[str, Counter]:
+def _digests(
+    box: RunningSandbox, backend: str, catalog: Dict[str, Any], page_size: Optional[int] = None, **settings: Any
+) -> Dict[str, Counter]:
     """Per stream, how many times each record (its JSON, keys sorted) was delivered."""
-    run = guarded_run("read", config=box.config(backend, **settings), catalog=catalog, known_secrets=[box.info["access_token"]])
+    config = box.config(backend, **settings)
+    if page_size is not None:
+        config["backend"]["page_size"] = page_size
+    run = guarded_run("read", config=config, catalog=catalog, known_secrets=[box.info["access_token"]])
     assert run.returncode == 0 and not run.errors, run.errors
     return {
         stream: Counter(hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest() for record in records)
@@ -54,3 +59,43 @@ def test_pages_read_at_once_deliver_exactly_the_records_of_one_page_at_a_time(sl
     assert sum(at_once["sends"].values()) == held["sends"] > 1000  # several pages of sends
     for stream, records in one_at_a_time.items():
         assert at_once[stream] == records, f"{stream}: the records differ"
+
+
+def _sends_catalog(box: RunningSandbox) -> Dict[str, Any]:
+    catalog = _catalog(box, "cloud_elements")
+    return {"streams": [entry for entry in catalog["streams"] if entry["stream"]["name"] == "sends"]}
+
+
+def _sent_gifts_requests(box: RunningSandbox) -> int:
+    return sum(count for key, count in box.stats()["requests"].items() if "/sent-gifts " in key)
+
+
+def test_hub_sends_are_read_in_windows_of_their_cursor_each_record_once(slow_sandbox: RunningSandbox) -> None:
+    catalog = _sends_catalog(slow_sandbox)
+    settings = {"start_date": "2021-06-01T00:00:00Z"}
+
+    in_windows = _digests(slow_sandbox, "cloud_elements", catalog, **settings)["sends"]
+    windows = {where for where in slow_sandbox.stats()["where"] if "updated_at <= " in where}
+    one_pass = _digests(slow_sandbox, "cloud_elements", catalog, max_concurrent_requests=1, **settings)["sends"]
+
+    assert len(windows) > 2  # the concurrent read asked for several windows, bounded at both ends
+    assert sum(in_windows.values()) == slow_sandbox.stats()["records"]["sends"]
+    assert in_windows == one_pass
+
+
+def test_hub_that_ignores_where_still_gives_each_record_once_in_windows() -> None:
+    # Some hub elements silently ignore criteria they do not support: every window then
+    # receives the whole list, and only the record filter's window bounds keep a record in one.
+    with start_isolated_sandbox("--seed", "4", "--scale", "600", "--rate-limit", "0") as box:
+        catalog = _sends_catalog(box)
+        settings = {"start_date": "2021-06-01T00:00:00Z", "page_size": 50}
+        one_pass = _digests(box, "cloud_elements", catalog, max_concurrent_requests=1, **settings)["sends"]
+        box.control("POST", "faults", {"kind": "ignore_where", "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts"})
+        before = _sent_gifts_requests(box)
+        in_windows = _digests(box, "cloud_elements", catalog, **settings)["sends"]
+        requests_in_windows = _sent_gifts_requests(box) - before
+
+    assert sum(one_pass.values()) == 600
+    assert in_windows == one_pass
+    # Several windows each read the whole list (12 pages of 50, then an empty one).
+    assert requests_in_windows >= 3 * 13

@@ -325,7 +325,8 @@ def test_a_change_to_an_already_read_page_while_no_sync_runs_is_not_skipped(box:
 
 
 def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
-    config = box.config("cloud_elements")
+    # One pass: with more, the hub's sends are read in windows of their cursor (the next test).
+    config = box.config("cloud_elements", **ONE_AT_A_TIME)
     page_size = config["backend"].get("page_size", 200)
     box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 2})
     killed = StreamingRun(config, catalog, on_message=_kill_after_a_page_of_sends_is_checkpointed, timeout=120).run()
@@ -347,3 +348,57 @@ def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSa
     assert _sends_requests(box, "cloud_elements") - requests_before == -(-(held - skipped) // page_size) + 1
     delivered = {r["id"] for r in killed.as_run().records_of("sends") + resumed.records_of("sends")}
     assert len(delivered) == held
+
+
+def _kill_after_a_window_of_sends_is_checkpointed(run: StreamingRun, message: Dict[str, Any]) -> None:
+    if message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
+        if (message["state"]["stream"].get("stream_state") or {}).get("updated_at"):
+            run.kill()
+
+
+def test_hub_sync_read_in_windows_killed_mid_sends_resumes_and_loses_nothing(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    config = box.config("cloud_elements")
+    # Holds one window's page while the others are read: the kill lands with a window unfinished.
+    box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 3})
+    killed = StreamingRun(config, catalog, on_message=_kill_after_a_window_of_sends_is_checkpointed, timeout=120).run()
+    box.control("DELETE", "faults")
+    assert killed.killed, "the sync ended before it could be killed"
+    _let_requests_in_flight_end()
+    first_states = last_states(killed.as_run())
+    cursor = _cursor(first_states, "sends")
+    # The same state as a sync read in one pass writes when it ends: the previous version reads it.
+    assert cursor is not None and set(_stream_state(first_states, "sends")) == {"updated_at"}
+
+    resumed = guarded_run("read", config=config, catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
+
+    assert resumed.returncode == 0, resumed.errors
+    assert all(send["updated_at"] >= cursor for send in resumed.records_of("sends")), "a send older than the state came back"
+    delivered = {r["id"] for r in killed.as_run().records_of("sends") + resumed.records_of("sends")}
+    assert len(delivered) == box.stats()["records"]["sends"]
+    assert set(_stream_state(last_states(resumed), "sends")) == {"updated_at"}
+
+
+def test_hub_state_of_an_interrupted_pass_is_read_by_a_sync_in_windows(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    """A state the previous version left mid-pass (`pass` beside the cursor) restarts the pass from
+    its cursor, in windows: every send at or after it, the `pass` entry gone."""
+    cursor = "2023-06-01T00:00:00.000Z"
+    pass_position = {"next_page": 2, "per_page": 200, "backend": "cloud_elements", "where": "", "highest_seen": "2024-01-01T00:00:00.000Z"}
+    state = [
+        {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": "sends"}, "stream_state": {"updated_at": cursor, "pass": pass_position}},
+        }
+    ]
+    expected = {
+        r["id"]
+        for r in guarded_run(
+            "read", config=box.config("cloud_elements", **ONE_AT_A_TIME), catalog=catalog, known_secrets=[box.info["access_token"]]
+        ).records_of("sends")
+        if r["updated_at"] >= cursor
+    }
+
+    run = guarded_run("read", config=box.config("cloud_elements"), catalog=catalog, state=state, known_secrets=[box.info["access_token"]])
+
+    assert run.returncode == 0, run.errors
+    assert {r["id"] for r in run.records_of("sends")} == expected
+    assert set(_stream_state(last_states(run), "sends")) == {"updated_at"}

@@ -3,7 +3,7 @@ that applies both between a request and the surface that answers it.
 
 A rule::
 
-    {"kind": "status" | "drop" | "slow" | "malformed" | "empty" | "repeat_page",
+    {"kind": "status" | "drop" | "slow" | "malformed" | "empty" | "repeat_page" | "ignore_where",
      "path_prefix": "/api/v3/send",   # default "" = every path (never /_sandbox)
      "method": "GET",                 # optional; default any method
      "every": 3,                      # every Nth MATCHING request; default 1
@@ -19,7 +19,9 @@ the full Content-Length) and half the body, then closes the connection;
 ``malformed`` answers 200 with the first half of the real body (invalid JSON,
 consistent Content-Length); ``empty`` answers 200 with an empty body;
 ``repeat_page`` answers the page previously served for the same path again,
-whatever page/nextPage/after asks for.
+whatever page/nextPage/after asks for; ``ignore_where`` serves the request as if it
+had no ``where`` (as a hub element does with criteria it does not support: silently,
+a 200 with every record, its page tokens those of the unfiltered list).
 
 Actions (applied at once, not kept as rules; see control.py)::
 
@@ -28,7 +30,8 @@ Actions (applied at once, not kept as rules; see control.py)::
 
 Each rule counts the requests it matches; it fires when ``seen % every == 0``
 and it has fired fewer than ``times`` times.  Several rules may fire on one
-request: every ``slow`` adds its hold, and the first other kind decides the answer.
+request: every ``slow`` adds its hold, ``ignore_where`` changes the request served, and
+the first other kind decides the answer.
 
 Latency (``serve --latency MS --jitter MS``, ``POST /_sandbox/latency``) is one more
 ``slow`` rule, standing on every API path: the same hold, but not a fault, so it is
@@ -51,7 +54,7 @@ from typing import Callable
 from .stats import Stats
 from .web import Request, Response, json_response, plain_number
 
-KINDS = ("status", "drop", "slow", "malformed", "empty", "repeat_page")
+KINDS = ("status", "drop", "slow", "malformed", "empty", "repeat_page", "ignore_where")
 ACTIONS = ("revoke_access_tokens", "revoke_refresh_tokens", "set_scopes")
 MAX_HOLD_SECONDS = 300
 
@@ -237,6 +240,8 @@ class FaultLayer:
             self.stats.record_fault(rule.kind)
             if rule.kind == "slow":
                 hold += rule.hold(self._rng)
+            elif rule.kind == "ignore_where":
+                req = replace(req, query={name: values for name, values in req.query.items() if name != "where"})
             elif decisive is None:
                 decisive = rule
         if decisive is not None and decisive.kind == "status":

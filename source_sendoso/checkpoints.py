@@ -68,7 +68,8 @@ from source_sendoso.cdk_seams import state_manager_of
 from source_sendoso.ceql.instants import is_utc_text, utc_text_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
-from source_sendoso.pages import PagesInOrder, is_page_slice, read_pages_concurrently
+from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
+from source_sendoso.windows import CursorWindows
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
@@ -371,6 +372,9 @@ class SendosoComponentFactory(ModelToComponentFactory):
         )
         if plain:
             return cursor
+        windows = _windows_of(cursor, component_definition, config, stream_name)
+        if windows is not None:
+            return windows
         user_filter = stream_filter(config, stream_name)
         return PageCheckpointCursor(
             cursor,
@@ -399,8 +403,24 @@ class SendosoComponentFactory(ModelToComponentFactory):
     def create_simple_retriever(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> SimpleRetriever:
         retriever = super().create_simple_retriever(model, config, **kwargs)
         cursor = kwargs.get("cursor")
+        if isinstance(cursor, CursorWindows):
+            cursor.probe_with(retriever)
         paginator = retriever.paginator
         if isinstance(cursor, PageCheckpointCursor) and isinstance(paginator, DefaultPaginator):
             cursor.follow_pages_of(paginator.pagination_strategy)
             paginator.pagination_strategy = CheckpointedPages(paginator.pagination_strategy, cursor)
         return retriever
+
+
+def _windows_of(
+    cursor: ConcurrentCursor, definition: Mapping[str, Any], config: Mapping[str, Any], stream_name: str
+) -> Optional[CursorWindows]:
+    """A stream whose manifest says `windows` is read in windows of its cursor (windows.py),
+    unless the config reads one request at a time."""
+    concurrency = max_concurrent_requests(config)
+    if not (definition.get("$parameters") or {}).get("windows") or concurrency < 2:
+        return None
+    rate = config.get("requests_per_second", 10)
+    return CursorWindows(
+        cursor, stream_name=stream_name, concurrency=concurrency, requests_per_second=rate if isinstance(rate, (int, float)) else 10
+    )

@@ -44,6 +44,7 @@ from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
+from source_sendoso.windows import is_window
 
 
 @dataclass
@@ -391,8 +392,10 @@ class CeqlRecordFilter(RecordFilter):
     """Keeps the records the stream's CEQL condition selects.
 
     The condition is the user's filter for this stream (config `stream_filters`) AND, on an
-    incremental stream, `<cursor> >= <slice start>`: one expression, compiled once per
-    slice, with the same meaning the hub gives it when it is pushed down as `where=`.
+    incremental stream, `<cursor> >= <slice start>` (and `<= <slice end>` in a window of the
+    cursor, windows.py, so that a record is kept by exactly one window even from a hub that
+    ignores `where=`): one expression, compiled once per slice, with the same meaning the hub
+    gives it when it is pushed down as `where=`.
     """
 
     parameters: InitVar[Mapping[str, Any]]
@@ -404,7 +407,7 @@ class CeqlRecordFilter(RecordFilter):
         self._stream_name: str = parameters.get("name", "")
         self._cursor_field: str = parameters.get("cursor_field", "")
         self._user_filter = stream_filter(self.config, self._stream_name)
-        self._compiled: dict[Optional[str], Optional[Callable[[Mapping[str, Any]], bool]]] = {}
+        self._compiled: dict[tuple[Optional[str], Optional[str]], Optional[Callable[[Mapping[str, Any]], bool]]] = {}
 
     def filter_records(
         self,
@@ -414,17 +417,19 @@ class CeqlRecordFilter(RecordFilter):
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
         start = stream_slice.get("start_time") if (stream_slice and self._cursor_field) else None
+        end = stream_slice.get("end_time") if (stream_slice and self._cursor_field and is_window(stream_slice)) else None
         try:
-            predicate = self._compiled[start]
+            predicate = self._compiled[start, end]
         except KeyError:
-            predicate = self._compiled[start] = self._compile(start)
+            predicate = self._compiled[start, end] = self._compile(start, end)
         if predicate is None:
             return records
         return filter(predicate, records)
 
-    def _compile(self, start: Optional[str]) -> Optional[Callable[[Mapping[str, Any]], bool]]:
-        cursor_condition = ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
-        expression = ceql.conjoin(cursor_condition, self._user_filter)
+    def _compile(self, start: Optional[str], end: Optional[str]) -> Optional[Callable[[Mapping[str, Any]], bool]]:
+        lower = ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
+        upper = ceql.Comparison(ceql.Field((self._cursor_field,)), "<=", ceql.Text(end)) if end else None
+        expression = ceql.conjoin(lower, upper, self._user_filter)
         return ceql.compile_predicate(expression) if expression is not None else None
 
 

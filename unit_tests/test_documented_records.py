@@ -70,7 +70,11 @@ def _hub_list(http_mocker: HttpMocker, resource: str, records: List[Dict[str, An
 
 BACKENDS: Dict[str, Callable[[], Dict[str, Any]]] = {
     "sendoso": lambda: ConfigBuilder().build(),
-    "cloud_elements": lambda: {**HubConfigBuilder().build(), "backend": {**HubConfigBuilder().build()["backend"], "page_size": 100}},
+    # One pass: sends are otherwise read in windows of their cursor (test_hub_windows.py).
+    "cloud_elements": lambda: {
+        **HubConfigBuilder().with_max_concurrent_requests(1).build(),
+        "backend": {**HubConfigBuilder().build()["backend"], "page_size": 100},
+    },
 }
 CASES = [
     (stream, backend)

@@ -152,6 +152,17 @@ def test_repeat_page_fault(client):
     assert again.json() == first.json()
 
 
+def test_ignore_where_fault_serves_the_unfiltered_list(client):
+    where = {"where": "id <= 100010", "pageSize": 500}
+    filtered = client.hub_all("/sent-gifts", where)[0]
+    everything = client.hub_all("/sent-gifts", {"pageSize": 500})[0]
+    assert 0 < len(filtered) < len(everything)
+    client.control("POST", "/faults", {"kind": "ignore_where", "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts"})
+    assert client.hub_all("/sent-gifts", where)[0] == everything
+    # Only where the rule's path matches: another list still filters.
+    assert client.hub("/users", {"where": "id = -1"}).json() == []
+
+
 @pytest.mark.parametrize(
     "rule",
     [

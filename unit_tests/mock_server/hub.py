@@ -37,6 +37,10 @@ class HubConfigBuilder:
         self._config["start_date"] = start_date
         return self
 
+    def with_max_concurrent_requests(self, requests: int) -> "HubConfigBuilder":
+        self._config["max_concurrent_requests"] = requests
+        return self
+
     def build(self) -> Dict[str, Any]:
         return copy.deepcopy(self._config)
 

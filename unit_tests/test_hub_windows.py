@@ -1,0 +1,121 @@
+"""The hub's sends cut into windows of their cursor (source_sendoso/windows.py), and the record
+filter that keeps a record in exactly one window whatever the hub does with `where`.
+
+End to end (the real entrypoint against the sandbox, windows read side by side, a hub that
+ignores `where`): integration_tests/test_concurrency.py.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional
+
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_sendoso.components import CeqlRecordFilter
+from source_sendoso.windows import CursorWindows, is_window
+
+START, END = "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"
+
+
+class _OneSlice:
+    """The CDK's cursor of a sync read in one pass: one slice from the start to now."""
+
+    cursor_field = type("Field", (), {"cursor_field_key": "updated_at"})()
+
+    def stream_slices(self) -> List[StreamSlice]:
+        return [StreamSlice(partition={}, cursor_slice={"start_time": START, "end_time": END})]
+
+
+class _Hub:
+    """A retriever whose requester answers the oldest-record question with `oldest`, or fails."""
+
+    def __init__(self, oldest: Optional[str], fails: bool = False, total: Optional[int] = None) -> None:
+        self.asked: List[Dict[str, Any]] = []
+        self._oldest = oldest
+        self._fails = fails
+        self._total = total
+        self.requester = self
+        self.record_selector = self
+        self.paginator = None
+
+    def send_request(self, stream_slice: StreamSlice, request_params: Dict[str, Any]) -> object:
+        self.asked.append(request_params)
+        if self._fails:
+            raise RuntimeError("400 Invalid orderBy")
+        return SimpleNamespace(headers={"Elements-Total-Count": str(self._total)} if self._total is not None else {})
+
+    def select_records(self, **_: Any) -> List[Record]:
+        return [Record(data={"updated_at": self._oldest}, stream_name="sends")] if self._oldest else []
+
+
+def _windows(hub: _Hub, concurrency: int = 2) -> List[tuple]:
+    cursor = CursorWindows(_OneSlice(), stream_name="sends", concurrency=concurrency, requests_per_second=0)  # type: ignore[arg-type]
+    cursor.probe_with(hub)  # type: ignore[arg-type]
+    return [(s["start_time"], s["end_time"], is_window(s)) for s in cursor.stream_slices()]
+
+
+def test_given_the_oldest_record_when_sliced_then_equal_windows_from_it_after_one_window_before_it() -> None:
+    hub = _Hub(oldest="2024-07-01T00:00:00.000Z")
+
+    windows = _windows(hub, concurrency=2)
+
+    assert hub.asked == [{"orderBy": "updated_at asc", "pageSize": 1, "returnCount": "true"}]
+    # Without a rate to fill, twice max_concurrent_requests windows from the oldest record; the
+    # first window covers what a hub that ignores orderBy did not list first.
+    assert windows == [
+        ("2024-01-01T00:00:00.000Z", "2024-06-30T23:59:59.999Z", True),
+        ("2024-07-01T00:00:00.000Z", "2024-08-15T23:59:59.999Z", True),
+        ("2024-08-16T00:00:00.000Z", "2024-09-30T23:59:59.999Z", True),
+        ("2024-10-01T00:00:00.000Z", "2024-11-15T23:59:59.999Z", True),
+        ("2024-11-16T00:00:00.000Z", END, True),
+    ]
+
+
+def test_given_the_oldest_record_at_the_start_when_sliced_then_no_window_before_it() -> None:
+    windows = _windows(_Hub(oldest=START), concurrency=1)
+
+    assert windows == [(START, "2024-07-01T23:59:59.999Z", True), ("2024-07-02T00:00:00.000Z", END, True)]
+
+
+def test_given_a_list_of_few_pages_when_sliced_then_one_pass() -> None:
+    hub = _Hub(oldest="2024-07-01T00:00:00.000Z", total=3)
+    hub.paginator = SimpleNamespace(pagination_strategy=SimpleNamespace(get_page_size=lambda: 2))  # type: ignore[assignment]
+
+    # Two pages: a window would cost more requests (its empty last page) than it saves.
+    assert _windows(hub) == [(START, END, False)]
+
+
+def test_given_no_record_when_sliced_then_one_pass() -> None:
+    assert _windows(_Hub(oldest=None)) == [(START, END, False)]
+
+
+def test_given_the_oldest_record_question_fails_when_sliced_then_one_pass() -> None:
+    assert _windows(_Hub(oldest=None, fails=True)) == [(START, END, False)]
+
+
+def _window(start: str, end: str) -> StreamSlice:
+    return StreamSlice(partition={}, cursor_slice={"start_time": start, "end_time": end}, extra_fields={"window": True})
+
+
+def test_given_a_hub_that_ignores_where_when_windows_filter_then_each_record_is_kept_by_one_window() -> None:
+    record_filter = CeqlRecordFilter(parameters={"name": "sends", "cursor_field": "updated_at"}, config={})
+    every_record = [
+        {"id": i, "updated_at": at}
+        for i, at in enumerate(
+            ["2024-03-01T00:00:00.000Z", "2024-06-30T23:59:59.999Z", "2024-07-01T00:00:00.000Z", "2024-12-31T10:00:00.000Z"]
+        )
+    ]
+    windows = [_window(START, "2024-06-30T23:59:59.999Z"), _window("2024-07-01T00:00:00.000Z", END)]
+
+    kept = [[r["id"] for r in record_filter.filter_records(every_record, {}, window)] for window in windows]
+
+    assert kept == [[0, 1], [2, 3]]
+
+
+def test_given_a_pass_not_cut_into_windows_when_filter_then_no_upper_bound() -> None:
+    record_filter = CeqlRecordFilter(parameters={"name": "sends", "cursor_field": "updated_at"}, config={})
+    one_pass = StreamSlice(partition={}, cursor_slice={"start_time": START, "end_time": "2024-06-30T00:00:00.000Z"})
+
+    # A record changed while the sync runs is read, as before windows.
+    assert [r["id"] for r in record_filter.filter_records([{"id": 1, "updated_at": "2024-07-01T00:00:00.000Z"}], {}, one_pass)] == [1]
