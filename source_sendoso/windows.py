@@ -36,14 +36,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
+
+from source_sendoso.ceql.instants import instant, utc_text
 
 LOGGER = logging.getLogger("airbyte")
 WINDOW = "window"  # extra field of a window's slice: the requester bounds its where at both ends
@@ -53,12 +54,6 @@ _UNIT = timedelta(milliseconds=1)
 
 def is_window(stream_slice: Optional[Mapping[str, Any]]) -> bool:
     return isinstance(stream_slice, StreamSlice) and bool(stream_slice.extra_fields.get(WINDOW))
-
-
-def _text(moment: datetime) -> str:
-    """As the cursor writes its values (manifest `updated_at_cursor.datetime_format`)."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class CursorWindows(Cursor):
@@ -78,11 +73,11 @@ class CursorWindows(Cursor):
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for whole in self._cursor.stream_slices():
-            start, end = whole.get("start_time"), whole.get("end_time")
-            if not (start and end) or self._retriever is None:
+            start, end = instant(whole.get("start_time")), instant(whole.get("end_time"))
+            if start is None or end is None or self._retriever is None:
                 yield whole
                 continue
-            yield from self._windows(whole, ab_datetime_parse(start), ab_datetime_parse(end))
+            yield from self._windows(whole, start, end)
 
     def _windows(self, whole: StreamSlice, start: datetime, end: datetime) -> Iterable[StreamSlice]:
         oldest, total, round_trip = self._probe(whole)
@@ -100,14 +95,14 @@ class CursorWindows(Cursor):
         bounds += [oldest + step * i for i in range(count)]
         bounds = sorted(set(moment.replace(microsecond=moment.microsecond // 1000 * 1000) for moment in bounds))
         LOGGER.info(
-            f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor from {_text(start)} to {_text(end)} "
-            f"(the oldest record at {_text(oldest)}, a first answer in {round_trip * 1000:.0f} ms)."
+            f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor from {utc_text(start)} to {utc_text(end)} "
+            f"(the oldest record at {utc_text(oldest)}, a first answer in {round_trip * 1000:.0f} ms)."
         )
         for i, low in enumerate(bounds):
             high = bounds[i + 1] - _UNIT if i + 1 < len(bounds) else end
             yield StreamSlice(
                 partition=whole.partition,
-                cursor_slice={**whole.cursor_slice, "start_time": _text(low), "end_time": _text(high)},
+                cursor_slice={**whole.cursor_slice, "start_time": utc_text(low), "end_time": utc_text(high)},
                 extra_fields={**whole.extra_fields, WINDOW: True},
             )
 
@@ -137,12 +132,9 @@ class CursorWindows(Cursor):
         total = int(total_text) if total_text.isdigit() else None
         moments = []
         for record in records:
-            value = record.data.get(self._field)
-            if isinstance(value, str):
-                try:
-                    moments.append(ab_datetime_parse(value))
-                except ValueError:
-                    continue
+            moment = instant(record.data.get(self._field))
+            if moment is not None:
+                moments.append(moment)
         return (min(moments) if moments else None), total, round_trip
 
     def _page_size(self) -> Optional[int]:
