@@ -23,6 +23,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 import requests
 
+from sendoso_sandbox.connector import connector_executable
 from sendoso_sandbox.process import SandboxProcess, start_sandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,11 +31,6 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 
 RECORD_PREFIX = b'{"type":"RECORD"'
-
-
-def connector_command() -> list[str]:
-    script = BIN / "source-sendoso"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "source_sendoso.run"]
 
 
 def bare_cdk_command() -> list[str]:
@@ -191,7 +187,7 @@ def _repo_relative(argument: str) -> str:
 
 
 def read_command(config: Path, catalog: Path, state: Optional[Path] = None) -> list[str]:
-    command = [*connector_command(), "read", "--config", str(config), "--catalog", str(catalog)]
+    command = [*connector_executable(), "read", "--config", str(config), "--catalog", str(catalog)]
     if state is not None:
         command += ["--state", str(state)]
     return command

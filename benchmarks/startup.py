@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from .common import bare_cdk_command, check_ok, connector_command, log, run_measured, sandbox, summary, workdir, write_json
+from .common import bare_cdk_command, check_ok, connector_executable, log, run_measured, sandbox, summary, workdir, write_json
 
 
 def run(runs: int = 5) -> dict[str, Any]:
@@ -23,10 +23,10 @@ def run(runs: int = 5) -> dict[str, Any]:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "bare CDK spec": [*bare_cdk_command(), "spec"],
-            "spec": [*connector_command(), "spec"],
-            "check": [*connector_command(), "check", "--config", str(config_path)],
-            "discover": [*connector_command(), "discover", "--config", str(config_path)],
-            "discover (hub)": [*connector_command(), "discover", "--config", str(hub_config_path)],
+            "spec": [*connector_executable(), "spec"],
+            "check": [*connector_executable(), "check", "--config", str(config_path)],
+            "discover": [*connector_executable(), "discover", "--config", str(config_path)],
+            "discover (hub)": [*connector_executable(), "discover", "--config", str(hub_config_path)],
         }
         measured: dict[str, list] = {name: [] for name in commands}
         for i in range(runs):

@@ -10,25 +10,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any, Dict, List
 
+from sendoso_sandbox.connector import connector_command
 from sendoso_sandbox.process import start_sandbox
 
 SCALE = 2000
-CONNECTOR = str(Path(sys.executable).with_name("source-sendoso"))
 
 
-def _run(command: str, folder: Path, **files: Any) -> List[Dict[str, Any]]:
-    args = [CONNECTOR, command]
-    for name, content in files.items():
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(content))
-        args += [f"--{name}", str(path)]
-    completed = subprocess.run(args, capture_output=True, text=True, check=False)
+def _run(command: str, **files: Any) -> List[Dict[str, Any]]:
+    with connector_command(command, **files) as args:
+        completed = subprocess.run(args, capture_output=True, text=True, check=False)
     messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
     errors = [m["trace"]["error"]["message"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
     if completed.returncode != 0 or errors:
@@ -58,15 +52,13 @@ def main() -> None:
     try:
         config = sandbox.config("sendoso")
         print(f"Sandbox ready at {sandbox.url}\n")
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            status = _run("check", folder, config=config)[-1]["connectionStatus"]["status"]
-            print(f"check     {status}")
-            discovered = next(m for m in _run("discover", folder, config=config) if m["type"] == "CATALOG")["catalog"]
-            print(f"discover  {len(discovered['streams'])} streams")
-            started = time.monotonic()
-            messages = _run("read", folder, config=config, catalog=_catalog(discovered))
-            elapsed = time.monotonic() - started
+        status = _run("check", config=config)[-1]["connectionStatus"]["status"]
+        print(f"check     {status}")
+        discovered = next(m for m in _run("discover", config=config) if m["type"] == "CATALOG")["catalog"]
+        print(f"discover  {len(discovered['streams'])} streams")
+        started = time.monotonic()
+        messages = _run("read", config=config, catalog=_catalog(discovered))
+        elapsed = time.monotonic() - started
 
         counts: Counter = Counter()
         first_last: Dict[str, List[int]] = defaultdict(list)

@@ -20,11 +20,12 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 from urllib.parse import quote, quote_plus
 
-from sandbox import ConnectorRun, RunningSandbox, _script, run_connector, start_sandbox
+from sandbox import ConnectorRun, RunningSandbox, run_connector, start_sandbox
+
+from sendoso_sandbox.connector import connector_command, connector_executable
 
 # The config fields the spec marks `airbyte_secret` (both backends).
 SECRET_FIELDS = (
@@ -129,7 +130,7 @@ def guarded_run(
 
 def run_raw(args: Sequence[str], timeout: float = 120) -> ConnectorRun:
     """`source-sendoso ARGS` with files given as they are (for inputs that are not JSON at all)."""
-    completed = subprocess.run([_script("source-sendoso"), *args], capture_output=True, text=True, timeout=timeout)
+    completed = subprocess.run([*connector_executable(), *args], capture_output=True, text=True, timeout=timeout)
     messages = []
     for line in completed.stdout.splitlines():
         if line.strip():
@@ -157,39 +158,31 @@ class StreamingRun:
     unparsed: List[str] = field(default_factory=list)  # stdout lines that are not JSON
 
     def run(self) -> "StreamingRun":
-        with tempfile.TemporaryDirectory() as folder:
-            args = [_script("source-sendoso"), "read"]
-            for flag, value in (("--config", self.config), ("--catalog", self.catalog), ("--state", self.state)):
-                if value is not None:
-                    path = Path(folder) / f"{flag[2:]}.json"
-                    path.write_text(json.dumps(value))
-                    args += [flag, str(path)]
-            stderr_path = Path(folder) / "stderr.txt"
+        command = connector_command("read", config=self.config, catalog=self.catalog, state=self.state, extra_args=self.extra_args)
+        with command as args, tempfile.TemporaryFile("w+") as stderr_file:
             started = time.monotonic()
-            with open(stderr_path, "w") as stderr_file:
-                self.process = subprocess.Popen(
-                    [*args, *self.extra_args], stdout=subprocess.PIPE, stderr=stderr_file, text=True, env={**os.environ}
-                )
-                timer = threading.Timer(self.timeout, self.kill)
-                timer.start()
-                try:
-                    assert self.process.stdout is not None
-                    for line in self.process.stdout:
-                        self.lines.append(line)
-                        try:
-                            message = json.loads(line)
-                        except ValueError:
-                            if line.strip():
-                                self.unparsed.append(line)
-                            continue
-                        self.messages.append(message)
-                        if self.on_message is not None and not self.killed:
-                            self.on_message(self, message)
-                    self.returncode = self.process.wait()
-                finally:
-                    timer.cancel()
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr_file, text=True, env={**os.environ})
+            timer = threading.Timer(self.timeout, self.kill)
+            timer.start()
+            try:
+                assert self.process.stdout is not None
+                for line in self.process.stdout:
+                    self.lines.append(line)
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        if line.strip():
+                            self.unparsed.append(line)
+                        continue
+                    self.messages.append(message)
+                    if self.on_message is not None and not self.killed:
+                        self.on_message(self, message)
+                self.returncode = self.process.wait()
+            finally:
+                timer.cancel()
             self.elapsed = time.monotonic() - started
-            self.stderr = stderr_path.read_text()
+            stderr_file.seek(0)
+            self.stderr = stderr_file.read()
         return self
 
     def kill(self) -> None:

@@ -1,32 +1,22 @@
 """Starts the real sandbox (`sendoso-sandbox serve`) and runs the real connector (`source-sendoso`).
 
-The sandbox is started by the one launcher the demo and the benchmarks use too
-(`sendoso_sandbox.process`); `RunningSandbox` is the name these tests know it by.
+Both are started as the demo and the benchmarks start them (`sendoso_sandbox.process`,
+`sendoso_sandbox.connector`); `RunningSandbox` is the name these tests know the sandbox by.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from sendoso_sandbox.connector import connector_command
 from sendoso_sandbox.process import SandboxProcess as RunningSandbox
 from sendoso_sandbox.process import start_sandbox
 
 __all__ = ["RunningSandbox", "start_sandbox", "ConnectorRun", "run_connector", "configured_catalog"]
-
-BIN = Path(sys.executable).parent
-
-
-def _script(name: str) -> str:
-    found = BIN / name
-    return str(found) if found.exists() else (shutil.which(name) or name)
 
 
 @dataclass
@@ -64,14 +54,8 @@ def run_connector(
     timeout: float = 600,
 ) -> ConnectorRun:
     """Runs `source-sendoso <command>` as a subprocess; every stdout line must be an Airbyte message."""
-    with tempfile.TemporaryDirectory() as folder:
-        args = [_script("source-sendoso"), command]
-        for flag, value in (("--config", config), ("--catalog", catalog), ("--state", state)):
-            if value is not None:
-                path = Path(folder) / f"{flag[2:]}.json"
-                path.write_text(json.dumps(value))
-                args += [flag, str(path)]
-        completed = subprocess.run([*args, *extra_args], capture_output=True, text=True, timeout=timeout, env={**os.environ})
+    with connector_command(command, config=config, catalog=catalog, state=state, extra_args=extra_args) as args:
+        completed = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env={**os.environ})
     messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
     return ConnectorRun(completed.returncode, messages, completed.stdout, completed.stderr)
 
