@@ -161,7 +161,12 @@ class StreamingRun:
         command = connector_command("read", config=self.config, catalog=self.catalog, state=self.state, extra_args=self.extra_args)
         with command as args, tempfile.TemporaryFile("w+") as stderr_file:
             started = time.monotonic()
-            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr_file, text=True, env={**os.environ})
+            # Unbuffered: each message reaches `on_message` when the connector writes it, so that a
+            # kill lands where the test saw the sync (block-buffered, a checkpoint could sit in
+            # the connector's buffer until the sync is all but over; the platform reads the same
+            # messages either way).
+            environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr_file, text=True, env=environment)
             timer = threading.Timer(self.timeout, self.kill)
             timer.start()
             try:
