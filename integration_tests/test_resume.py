@@ -37,6 +37,10 @@ PER_PAGE = 100
 DEFAULT_CONCURRENCY = 8  # the spec's default of max_concurrent_requests
 # Holds the third page of sends asked for, so that the kill lands while sends is being read.
 HOLD_SENDS = {"kind": "slow", "path_prefix": "/api/v3/send", "every": 3, "times": 1, "seconds": 3}
+# Holds every third: when the first hold falls on the first page, the other pages are read
+# meanwhile and the pass would end with its first checkpoint, before the kill that checkpoint
+# triggers; a later hold keeps the pass going past it.
+HOLD_SENDS_ALL_ALONG = {**HOLD_SENDS, "times": None}
 # Sendoso answers from across the internet: every API request answered a quarter second late.
 LATENCY = {"kind": "slow", "path_prefix": "/api/v3", "seconds": 0.25}
 ONE_AT_A_TIME = {"max_concurrent_requests": 1}
@@ -112,7 +116,7 @@ def _read_killed(
     catalog: Dict[str, Any],
     state: Optional[List[Dict[str, Any]]] = None,
     settings: Optional[Dict[str, Any]] = None,
-    faults: Any = HOLD_SENDS,
+    faults: Any = HOLD_SENDS_ALL_ALONG,
     kill_when: Callable[[StreamingRun, Dict[str, Any]], None] = _kill_after_a_page_of_sends_is_checkpointed,
 ) -> ConnectorRun:
     box.control("POST", "faults", faults)
