@@ -58,7 +58,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField, FinalStateCursor
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -70,6 +70,7 @@ from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
 from source_sendoso.windows import CursorWindows
+from source_sendoso.wrapped_cursor import WrappedCursor
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
@@ -127,7 +128,7 @@ def _is_instant(value: Any) -> bool:
     return utc_text_of(value) is not None
 
 
-class PageCheckpointCursor(Cursor):
+class PageCheckpointCursor(WrappedCursor):
     """The CDK's cursor for one incremental stream, plus a checkpoint after every page.
 
     Everything the CDK asks of a cursor is the wrapped ConcurrentCursor's answer; this class
@@ -145,7 +146,7 @@ class PageCheckpointCursor(Cursor):
         message_repository: MessageRepository,
         state_manager: ConnectorStateManager,
     ) -> None:
-        self._cursor = cursor
+        super().__init__(cursor)
         self._stream_name = stream_name
         self._field = cursor.cursor_field.cursor_field_key
         self._backend = backend
@@ -256,24 +257,6 @@ class PageCheckpointCursor(Cursor):
         self.fold_page()
         self._tell_cursor()
         self._cursor.close_partition(partition)
-
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._cursor.state
-
-    @property
-    def cursor_field(self) -> CursorField:
-        return self._cursor.cursor_field
-
-    def ensure_at_least_one_state_emitted(self) -> None:
-        self._cursor.ensure_at_least_one_state_emitted()
-
-    def should_be_synced(self, record: Record) -> bool:
-        return self._cursor.should_be_synced(record)
-
-    def __getattr__(self, name: str) -> Any:
-        # Anything else the CDK may ask of a ConcurrentCursor is the wrapped cursor's.
-        return getattr(self._cursor, name)
 
 
 class _WholeSlice(Partition):

@@ -37,14 +37,14 @@ import logging
 import math
 import time
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, MutableMapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField
-from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
-from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
+from airbyte_cdk.sources.types import StreamSlice
 
 from source_sendoso.ceql.instants import instant, utc_text
+from source_sendoso.wrapped_cursor import WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
 WINDOW = "window"  # extra field of a window's slice: the requester bounds its where at both ends
@@ -56,11 +56,11 @@ def is_window(stream_slice: Optional[Mapping[str, Any]]) -> bool:
     return isinstance(stream_slice, StreamSlice) and bool(stream_slice.extra_fields.get(WINDOW))
 
 
-class CursorWindows(Cursor):
+class CursorWindows(WrappedCursor):
     """The CDK's cursor of one incremental stream, its one slice handed out as windows."""
 
     def __init__(self, cursor: ConcurrentCursor, *, stream_name: str, concurrency: int, requests_per_second: float) -> None:
-        self._cursor = cursor
+        super().__init__(cursor)
         self._stream_name = stream_name
         self._field = cursor.cursor_field.cursor_field_key
         self._concurrency = concurrency
@@ -141,28 +141,3 @@ class CursorWindows(Cursor):
         strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)
         size = strategy.get_page_size() if strategy is not None else None
         return size if isinstance(size, int) and size > 0 else None
-
-    # -- the Cursor interface: the wrapped cursor's --------------------------------------------
-
-    def observe(self, record: Record) -> None:
-        self._cursor.observe(record)
-
-    def close_partition(self, partition: Partition) -> None:
-        self._cursor.close_partition(partition)
-
-    @property
-    def state(self) -> MutableMapping[str, Any]:
-        return self._cursor.state
-
-    @property
-    def cursor_field(self) -> CursorField:
-        return self._cursor.cursor_field
-
-    def ensure_at_least_one_state_emitted(self) -> None:
-        self._cursor.ensure_at_least_one_state_emitted()
-
-    def should_be_synced(self, record: Record) -> bool:
-        return self._cursor.should_be_synced(record)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)

@@ -27,3 +27,14 @@ def expressions(leaves, max_leaves=8):
         ),
         max_leaves=max_leaves,
     )
+
+
+# Text shaped like the date forms, valid or not (month 13, minute 69, offset +29:60...).
+date_like_texts = st.builds(
+    lambda date, sep, time, fraction, offset: date + (sep + time + fraction + offset if sep else ""),
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True),
+    st.sampled_from(["", "T", " "]),
+    st.from_regex(r"[0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True),
+    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,9}", fullmatch=True)),
+    st.one_of(st.sampled_from(["", "Z"]), st.from_regex(r"[+-][0-2][0-9]:?[0-6][0-9]", fullmatch=True)),
+)

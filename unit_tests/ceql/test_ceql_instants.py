@@ -4,9 +4,9 @@ every instant written in the one form `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
 import sys
 from datetime import datetime, timedelta, timezone
 
+import ceql_strategies
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from source_sendoso.ceql.instants import (
     instant,
@@ -155,18 +155,8 @@ def test_utc_text_converts_an_aware_datetime_and_truncates_to_milliseconds():
     assert utc_text(moment) == "2024-01-02T03:04:05.678Z"
 
 
-_date_like = st.builds(
-    lambda date, sep, time, fraction, offset: date + (sep + time + fraction + offset if sep else ""),
-    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True),
-    st.sampled_from(["", "T", " "]),
-    st.from_regex(r"[0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True),
-    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,9}", fullmatch=True)),
-    st.one_of(st.sampled_from(["", "Z"]), st.from_regex(r"[+-][0-2][0-9]:?[0-6][0-9]", fullmatch=True)),
-)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_date_like)
+@given(ceql_strategies.date_like_texts)
 def test_the_one_form_names_the_same_instant_and_is_written_back_unchanged(text):
     in_utc = utc_text_of(text)
     if in_utc is None:
@@ -177,7 +167,7 @@ def test_the_one_form_names_the_same_instant_and_is_written_back_unchanged(text)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_date_like)
+@given(ceql_strategies.date_like_texts)
 def test_the_instant_read_as_a_datetime_is_the_millisecond_reading(text):
     moment, epoch_ms = instant(text), instant_ms(text)
     if moment is None:

@@ -274,18 +274,8 @@ def test_like_matcher_agrees_with_a_regex(pattern, text):
     assert like_matcher(pattern)(text) == reference_like(pattern, text)
 
 
-date_like_texts = st.builds(
-    lambda date, sep, time, fraction, offset: date + (sep + time + fraction + offset if sep else ""),
-    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True),
-    st.sampled_from(["", "T", " "]),
-    st.from_regex(r"[0-2][0-9]:[0-6][0-9]:[0-6][0-9]", fullmatch=True),
-    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,9}", fullmatch=True)),
-    st.one_of(st.sampled_from(["", "Z"]), st.from_regex(r"[+-][0-2][0-9]:?[0-6][0-9]", fullmatch=True)),
-)
-
-
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="the datetime reader needs 3.11's fromisoformat")
 @SETTINGS
-@given(date_like_texts)
+@given(ceql_strategies.date_like_texts)
 def test_fast_date_reader_agrees_with_the_arithmetic_one(text):
     assert parse_with_datetime(text) == parse_by_arithmetic(text)
