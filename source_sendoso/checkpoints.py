@@ -65,12 +65,12 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.cdk_seams import state_manager_of
-from source_sendoso.ceql.instants import is_utc_text, utc_text_of
+from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
 from source_sendoso.windows import CursorWindows
-from source_sendoso.wrapped_cursor import WrappedCursor
+from source_sendoso.wrapped_cursor import HighestOnThread, WrappedCursor
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
@@ -166,7 +166,7 @@ class PageCheckpointCursor(WrappedCursor):
         self._slice: Optional[StreamSlice] = None
         # The highest value of the page each thread is reading, folded in when the page is done:
         # pages are read by several threads at once (pages.py).
-        self._page_highest = threading.local()
+        self._page_highest = HighestOnThread(self._field)
         self._lock = threading.Lock()
 
     def follow_pages_of(self, pages: PaginationStrategy) -> None:
@@ -207,10 +207,9 @@ class PageCheckpointCursor(WrappedCursor):
         return self.resume_page or 1
 
     def fold_page(self) -> None:
-        value = getattr(self._page_highest, "value", None)
+        value = self._page_highest.take()
         if value is None:
             return
-        self._page_highest.value = None
         with self._lock:
             if self._highest is None or value > self._highest:
                 self._highest = self._untold = value
@@ -232,12 +231,7 @@ class PageCheckpointCursor(WrappedCursor):
     def observe(self, record: Record) -> None:
         if self._resumed:
             return  # the cursor stays at what the pass had read before it was interrupted
-        value = record.data.get(self._field)
-        page_highest = getattr(self._page_highest, "value", None)
-        # A value in the clock's one form (what the transformations write) is a cursor value and
-        # its text order is time order; anything else is not, as the CDK's cursor would also decide.
-        if type(value) is str and (page_highest is None or value > page_highest) and is_utc_text(value):
-            self._page_highest.value = value
+        self._page_highest.see(record)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for stream_slice in self._cursor.stream_slices():

@@ -41,10 +41,11 @@ from typing import Any, Iterable, Mapping, Optional
 
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
-from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_sendoso.ceql.instants import instant, utc_text
-from source_sendoso.wrapped_cursor import WrappedCursor
+from source_sendoso.wrapped_cursor import HighestOnThread, WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
 WINDOW = "window"  # extra field of a window's slice: the requester bounds its where at both ends
@@ -66,10 +67,20 @@ class CursorWindows(WrappedCursor):
         self._concurrency = concurrency
         self._rate = requests_per_second
         self._retriever: Optional[SimpleRetriever] = None
+        self._window_highest = HighestOnThread(self._field)
 
     def probe_with(self, retriever: SimpleRetriever) -> None:
         """Called once the stream's retriever exists: it asks for the oldest record."""
         self._retriever = retriever
+
+    def observe(self, record: Record) -> None:
+        self._window_highest.see(record)
+
+    def close_partition(self, partition: Partition) -> None:
+        highest, window = self._window_highest.take(), partition.to_slice()
+        if highest is not None and isinstance(window, StreamSlice):
+            self._cursor.observe(Record(data={self._field: highest}, stream_name=self._stream_name, associated_slice=window))
+        self._cursor.close_partition(partition)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for whole in self._cursor.stream_slices():

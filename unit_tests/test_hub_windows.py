@@ -7,11 +7,19 @@ ignores `where`): integration_tests/test_concurrency.py.
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
+    CustomFormatConcurrentStreamStateConverter,
+)
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant
 from source_sendoso.components import CeqlRecordFilter
 from source_sendoso.windows import CursorWindows, is_window
 
@@ -119,3 +127,80 @@ def test_given_a_pass_not_cut_into_windows_when_filter_then_no_upper_bound() -> 
 
     # A record changed while the sync runs is read, as before windows.
     assert [r["id"] for r in record_filter.filter_records([{"id": 1, "updated_at": "2024-07-01T00:00:00.000Z"}], {}, one_pass)] == [1]
+
+
+def _sends_windows() -> tuple[CursorWindows, List[StreamSlice]]:
+    """The hub's sends as the manifest builds them, from a state at START: the CDK's cursor cut
+    into the windows of `_Hub(oldest=...)` at concurrency 2."""
+    cdk_cursor = ConcurrentCursor(
+        stream_name="sends",
+        stream_namespace=None,
+        stream_state={"updated_at": START},
+        message_repository=InMemoryMessageRepository(),
+        connector_state_manager=ConnectorStateManager(),
+        connector_state_converter=CustomFormatConcurrentStreamStateConverter(CURSOR_DATETIME_FORMAT),
+        cursor_field=CursorField("updated_at"),
+        slice_boundary_fields=("start_time", "end_time"),
+        start=None,
+        end_provider=lambda: instant(END),
+    )
+    cursor = CursorWindows(cdk_cursor, stream_name="sends", concurrency=2, requests_per_second=0)
+    cursor.probe_with(_Hub(oldest="2024-07-01T00:00:00.000Z"))  # type: ignore[arg-type]
+    return cursor, list(cursor.stream_slices())
+
+
+class _Window:
+    """A window as the CDK's partition reader hands it to the cursor to close."""
+
+    def __init__(self, window: StreamSlice) -> None:
+        self._slice = window
+
+    def to_slice(self) -> StreamSlice:
+        return self._slice
+
+    def stream_name(self) -> str:
+        return "sends"
+
+
+def _on_a_thread(cursor: CursorWindows, reads: List[tuple]) -> None:
+    """One reader thread of the CDK: for each (window, cursor values, closed), the records of the
+    window observed, then the window closed, or not, as when its read failed."""
+
+    def read() -> None:
+        for window, values, closed in reads:
+            for value in values:
+                cursor.observe(Record(data={"id": 1, "updated_at": value}, stream_name="sends", associated_slice=window))
+            if closed:
+                cursor.close_partition(_Window(window))  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+
+
+def test_given_windows_read_side_by_side_when_all_closed_then_the_state_is_the_highest_record_read() -> None:
+    cursor, windows = _sends_windows()
+    # In no order within a window, and a record without its cursor value among them.
+    values = [
+        ["2024-03-01T00:00:00.000Z", None, "2024-01-02T00:00:00.000Z"],
+        ["2024-08-01T10:00:00.000Z", "2024-07-02T00:00:00.000Z"],
+        [],
+        ["2024-10-03T00:00:00.000Z"],
+        ["2024-12-24T00:00:00.000Z", "2024-12-31T23:00:00.000Z", "2024-11-20T00:00:00.000Z"],
+    ]
+    assert len(windows) == len(values)
+
+    for window, its_values in reversed(list(zip(windows, values))):  # the last window closes first
+        _on_a_thread(cursor, [(window, its_values, True)])
+
+    assert cursor.state["updated_at"] == "2024-12-31T23:00:00.000Z"
+
+
+def test_given_a_window_failed_on_a_thread_when_the_thread_reads_an_earlier_one_then_the_state_is_the_earlier_ones() -> None:
+    cursor, windows = _sends_windows()
+
+    _on_a_thread(cursor, [(windows[4], ["2024-12-24T00:00:00.000Z"], False), (windows[0], ["2024-02-01T00:00:00.000Z"], True)])
+
+    # Had the failed window's record counted for the first one, a sync killed now would resume
+    # after the windows between them, and never read those.
+    assert cursor.state["updated_at"] == "2024-02-01T00:00:00.000Z"
