@@ -16,6 +16,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_sendoso.config_errors import check_config
 from source_sendoso.source import SourceSendoso
 
+_STATE = '{"type":"STATE"'  # how the CDK's serializer starts a state message
+
 
 class SendosoEntrypoint(AirbyteEntrypoint):
     """The CDK's entrypoint, with config errors that name the field to fix."""
@@ -76,6 +78,11 @@ def run(args: Optional[List[str]] = None) -> None:
         for message in entrypoint.run(parsed_args):
             # One write per message: the concurrent CDK prints from several threads.
             print(f"{message}\n", end="")
+            if message.startswith(_STATE):
+                # The buffer goes out with the next message 0.1 s after the last flush: a checkpoint
+                # followed by a quiet spell (a held answer, a backoff) would wait there, and a sync
+                # killed meanwhile would resume from the one before it.
+                PRINT_BUFFER.flush()
 
 
 if __name__ == "__main__":
