@@ -6,6 +6,7 @@ A rule::
     {"kind": "status" | "drop" | "slow" | "malformed" | "empty" | "repeat_page" | "ignore_where",
      "path_prefix": "/api/v3/send",   # default "" = every path (never /_sandbox)
      "method": "GET",                 # optional; default any method
+     "where_contains": "AND x <= ",   # optional: only requests whose where= holds this text
      "every": 3,                      # every Nth MATCHING request; default 1
      "times": 5,                      # cap on injections; omitted/null = unlimited
      "status": 503,                   # kind "status" only (required)
@@ -80,6 +81,7 @@ class FaultRule:
     kind: str
     path_prefix: str = ""
     method: str | None = None
+    where_contains: str | None = None
     every: int = 1
     times: int | None = None
     status: int | None = None
@@ -93,7 +95,7 @@ class FaultRule:
     def from_json(cls, obj: dict) -> "FaultRule":
         if not isinstance(obj, dict):
             raise FaultError("a fault rule must be a JSON object")
-        unknown = set(obj) - {"kind", "path_prefix", "method", "every", "times", "status", "body", "seconds", "jitter"}
+        unknown = set(obj) - {"kind", "path_prefix", "method", "where_contains", "every", "times", "status", "body", "seconds", "jitter"}
         if unknown:
             raise FaultError(f"unknown rule fields: {sorted(unknown)}")
         kind = obj.get("kind")
@@ -102,6 +104,10 @@ class FaultRule:
         rule = cls(kind=kind)
         rule.path_prefix = str(obj.get("path_prefix") or "")
         rule.method = str(obj["method"]).upper() if obj.get("method") else None
+        where_contains = obj.get("where_contains")
+        if where_contains is not None and (not isinstance(where_contains, str) or not where_contains):
+            raise FaultError("where_contains must be a non-empty string or null")
+        rule.where_contains = where_contains
         every = obj.get("every", 1)
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise FaultError("every must be an integer >= 1")
@@ -190,7 +196,7 @@ class FaultRegistry:
                 "answers_held": rule.injected if rule else 0,
             }
 
-    def fire(self, method: str, path: str) -> tuple[list[FaultRule], FaultRule | None]:
+    def fire(self, method: str, path: str, where: str = "") -> tuple[list[FaultRule], FaultRule | None]:
         """(the rules that fire for this request, the latency rule if one stands); counters updated."""
         fired = []
         with self._lock:
@@ -198,6 +204,8 @@ class FaultRegistry:
                 if not path.startswith(rule.path_prefix):
                     continue
                 if rule.method and rule.method != method:
+                    continue
+                if rule.where_contains is not None and rule.where_contains not in where:
                     continue
                 rule.seen += 1
                 if rule.seen % rule.every:
@@ -233,7 +241,7 @@ class FaultLayer:
         self._rng = random.Random(f"sendoso-sandbox/{seed}/hold")
 
     def handle(self, req: Request, serve: Callable[[Request], Response], fault_answer: FaultAnswer) -> Response:
-        fired, latency = self.registry.fire(req.method, req.path)
+        fired, latency = self.registry.fire(req.method, req.path, req.arg("where") or "")
         hold = latency.hold(self._rng) if latency is not None else 0.0
         decisive: FaultRule | None = None
         for rule in fired:

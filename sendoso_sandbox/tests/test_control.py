@@ -163,10 +163,19 @@ def test_ignore_where_fault_serves_the_unfiltered_list(client):
     assert client.hub("/users", {"where": "id = -1"}).json() == []
 
 
+def test_a_rule_with_where_contains_fires_only_on_requests_whose_where_holds_it(client):
+    client.control("POST", "/faults", {"kind": "status", "status": 503, "path_prefix": "/elements", "where_contains": "id <= 1000"})
+
+    assert client.hub("/sent-gifts", {"where": "id >= 1 AND id <= 100010"}).status_code == 503
+    assert client.hub("/sent-gifts", {"where": "id >= 1"}).status_code == 200
+    assert client.hub("/sent-gifts").status_code == 200
+
+
 @pytest.mark.parametrize(
     "rule",
     [
         {"kind": "explode"},
+        {"kind": "slow", "where_contains": 3},
         {"kind": "status"},
         {"kind": "status", "status": 503, "every": 0},
         {"action": "set_scopes"},
