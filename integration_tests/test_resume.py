@@ -354,32 +354,73 @@ def test_hub_sync_killed_mid_sends_resumes_at_the_page_it_reached(box: RunningSa
     assert len(delivered) == held
 
 
-def _kill_after_a_window_of_sends_is_checkpointed(run: StreamingRun, message: Dict[str, Any]) -> None:
+def _windows_read(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
-        if (message["state"]["stream"].get("stream_state") or {}).get("updated_at"):
-            run.kill()
+        return (message["state"]["stream"].get("stream_state") or {}).get("windows")
+    return None
 
 
-def test_hub_sync_read_in_windows_killed_mid_sends_resumes_and_loses_nothing(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+def _kill_after_a_window_of_sends_beyond_one_still_read(run: StreamingRun, message: Dict[str, Any]) -> None:
+    windows = _windows_read(message)
+    if windows and any(window["highest_seen"] for window in windows["read"]):
+        run.kill()
+
+
+def _hub_config_in_windows(box: RunningSandbox) -> Dict[str, Any]:
+    """The sandbox's 500 sends in pages of 50: long enough to be read in windows (a window pays
+    with two pages or more; in the default pages of 200 they are read in one pass)."""
     config = box.config("cloud_elements")
-    # Holds one window's page while the others are read: the kill lands with a window unfinished.
-    box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 3})
-    killed = StreamingRun(config, catalog, on_message=_kill_after_a_window_of_sends_is_checkpointed, timeout=120).run()
+    config["backend"]["page_size"] = 50
+    return config
+
+
+def test_hub_sync_read_in_windows_killed_mid_sends_reads_again_only_the_windows_not_read_whole(
+    box: RunningSandbox, catalog: Dict[str, Any]
+) -> None:
+    config = _hub_config_in_windows(box)
+    # Holds the first window (from the start of time to the oldest send): the windows after it
+    # are read whole before it, and the kill lands with it unfinished.
+    first_window = {"where_contains": "updated_at >= '1970-01-01T00:00:00.000Z' AND updated_at <= "}
+    box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 1, **first_window})
+    killed = StreamingRun(config, catalog, on_message=_kill_after_a_window_of_sends_beyond_one_still_read, timeout=120).run()
     box.control("DELETE", "faults")
-    assert killed.killed, "the sync ended before it could be killed"
+    assert killed.killed, "the sync ended before a window of sends was read whole beyond one still being read"
     _let_requests_in_flight_end()
     first_states = last_states(killed.as_run())
-    cursor = _cursor(first_states, "sends")
-    # The same state as a sync read in one pass writes when it ends: the previous version reads it.
-    assert cursor is not None and set(_stream_state(first_states, "sends")) == {"updated_at"}
+    cursor, windows = _cursor(first_states, "sends"), _stream_state(first_states, "sends")["windows"]
+    assert cursor is not None and windows["read"] and windows["where"] == ""
 
     resumed = guarded_run("read", config=config, catalog=catalog, state=first_states, known_secrets=[box.info["access_token"]])
 
     assert resumed.returncode == 0, resumed.errors
     assert all(send["updated_at"] >= cursor for send in resumed.records_of("sends")), "a send older than the state came back"
+    read_again = [
+        send["id"]
+        for send in resumed.records_of("sends")
+        if any(window["start"] <= send["updated_at"] <= window["end"] for window in windows["read"])
+    ]
+    assert read_again == [], "a send of a window read whole before the kill was read again"
     delivered = {r["id"] for r in killed.as_run().records_of("sends") + resumed.records_of("sends")}
     assert len(delivered) == box.stats()["records"]["sends"]
     assert set(_stream_state(last_states(resumed), "sends")) == {"updated_at"}
+
+
+def test_hub_state_with_windows_read_is_read_from_its_cursor_by_a_sync_in_one_pass(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    """What a version without windows does with the state (and this one with `max_concurrent_requests:
+    1`): the entry is ignored and the stream read from its cursor, nothing skipped."""
+    cursor = "2023-06-01T00:00:00.000Z"
+    windows = {"where": "", "read": [{"start": "2024-01-01T00:00:00.000Z", "end": "2024-06-30T23:59:59.999Z", "highest_seen": None}]}
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "sends"}, "stream_state": {"updated_at": cursor, "windows": windows}}}
+    ]
+    config = box.config("cloud_elements", **ONE_AT_A_TIME)
+    everything = guarded_run("read", config=config, catalog=catalog, known_secrets=[box.info["access_token"]]).records_of("sends")
+
+    run = guarded_run("read", config=config, catalog=catalog, state=state, known_secrets=[box.info["access_token"]])
+
+    assert run.returncode == 0, run.errors
+    assert {r["id"] for r in run.records_of("sends")} == {r["id"] for r in everything if r["updated_at"] >= cursor}
+    assert set(_stream_state(last_states(run), "sends")) == {"updated_at"}
 
 
 def test_hub_state_of_an_interrupted_pass_is_read_by_a_sync_in_windows(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
@@ -401,8 +442,9 @@ def test_hub_state_of_an_interrupted_pass_is_read_by_a_sync_in_windows(box: Runn
         if r["updated_at"] >= cursor
     }
 
-    run = guarded_run("read", config=box.config("cloud_elements"), catalog=catalog, state=state, known_secrets=[box.info["access_token"]])
+    run = guarded_run("read", config=_hub_config_in_windows(box), catalog=catalog, state=state, known_secrets=[box.info["access_token"]])
 
     assert run.returncode == 0, run.errors
+    assert any("updated_at <= " in where for where in box.stats()["where"]), "sends were not read in windows"
     assert {r["id"] for r in run.records_of("sends")} == expected
     assert set(_stream_state(last_states(run), "sends")) == {"updated_at"}

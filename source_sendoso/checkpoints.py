@@ -69,8 +69,8 @@ from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import shorten
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
-from source_sendoso.windows import CursorWindows
-from source_sendoso.wrapped_cursor import HighestOnThread, WrappedCursor
+from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead
+from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
@@ -224,7 +224,7 @@ class PageCheckpointCursor(WrappedCursor):
         """Closes the stream's slice in the CDK's cursor, which writes the pass's final state."""
         self._tell_cursor()
         if self._slice is not None:
-            self._cursor.close_partition(_WholeSlice(self._stream_name, self._slice))
+            self._cursor.close_partition(SliceRead(self._stream_name, self._slice))
 
     # -- the Cursor interface ------------------------------------------------------------------
 
@@ -251,26 +251,6 @@ class PageCheckpointCursor(WrappedCursor):
         self.fold_page()
         self._tell_cursor()
         self._cursor.close_partition(partition)
-
-
-class _WholeSlice(Partition):
-    """The stream's slice as the CDK's cursor closes it, once all its pages are read (pages.py)."""
-
-    def __init__(self, stream_name: str, stream_slice: StreamSlice) -> None:
-        self._stream_name = stream_name
-        self._slice = stream_slice
-
-    def read(self) -> Iterable[Record]:
-        return ()
-
-    def to_slice(self) -> Optional[Mapping[str, Any]]:
-        return self._slice
-
-    def stream_name(self) -> str:
-        return self._stream_name
-
-    def __hash__(self) -> int:
-        return hash((self._stream_name, id(self._slice)))
 
 
 @dataclass
@@ -333,10 +313,11 @@ class SendosoComponentFactory(ModelToComponentFactory):
         # cursor with `step` has several slices. Both checkpoint per slice, as the CDK does.
         plain = message_repository is not None or bool(component_definition.get("step"))
         interrupted = (stream_state or {}).get(PASS)
-        if interrupted is not None:
+        windows_read = (stream_state or {}).get(WINDOWS)
+        if interrupted is not None or windows_read is not None:
             # The CDK carries every key of an incoming state into the states it writes: the
-            # finished pass would carry its position on.
-            stream_state = {key: value for key, value in stream_state.items() if key != PASS}
+            # finished pass would carry its position on, the finished windows those read before.
+            stream_state = {key: value for key, value in stream_state.items() if key not in (PASS, WINDOWS)}
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(
             model_type,
             component_definition,
@@ -349,15 +330,24 @@ class SendosoComponentFactory(ModelToComponentFactory):
         )
         if plain:
             return cursor
-        windows = _windows_of(cursor, component_definition, config, stream_name)
-        if windows is not None:
-            return windows
         user_filter = stream_filter(config, stream_name)
+        where = ceql.render(user_filter) if user_filter is not None else ""
+        windows = _windows_of(component_definition, config)
+        if windows is not None:
+            return CursorWindows(
+                cursor,
+                stream_name=stream_name,
+                **windows,
+                where=where,
+                interrupted=WindowsRead.from_state(stream_name, windows_read) if windows_read is not None else None,
+                message_repository=self.get_message_repository(),
+                state_manager=state_manager_of(self),
+            )
         return PageCheckpointCursor(
             cursor,
             stream_name=stream_name,
             backend=str((config.get("backend") or {}).get("backend_type", "")),
-            where=ceql.render(user_filter) if user_filter is not None else "",
+            where=where,
             interrupted=PassPosition.from_state(stream_name, interrupted) if interrupted is not None else None,
             message_repository=self.get_message_repository(),
             state_manager=state_manager_of(self),
@@ -389,15 +379,11 @@ class SendosoComponentFactory(ModelToComponentFactory):
         return retriever
 
 
-def _windows_of(
-    cursor: ConcurrentCursor, definition: Mapping[str, Any], config: Mapping[str, Any], stream_name: str
-) -> Optional[CursorWindows]:
-    """A stream whose manifest says `windows` is read in windows of its cursor (windows.py),
+def _windows_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+    """How a stream whose manifest says `windows` is read in windows of its cursor (windows.py),
     unless the config reads one request at a time."""
     concurrency = max_concurrent_requests(config)
     if not (definition.get("$parameters") or {}).get("windows") or concurrency < 2:
         return None
     rate = config.get("requests_per_second", 10)
-    return CursorWindows(
-        cursor, stream_name=stream_name, concurrency=concurrency, requests_per_second=rate if isinstance(rate, (int, float)) else 10
-    )
+    return {"concurrency": concurrency, "requests_per_second": rate if isinstance(rate, (int, float)) else 10}

@@ -26,29 +26,52 @@ reads it whole: `max_concurrent_requests: 1` reads it once).
 
 State: every window is a slice of the CDK's cursor, which writes the state as windows close: the
 highest cursor value of the windows done without a gap from the start, the same
-`{"updated_at": ...}` as a sync read in one pass, so a sync killed mid-way resumes from there
-and loses nothing (it reads the windows after it again). Within a window there is no checkpoint
-per page (checkpoints.py keeps one for streams read in one pass).
+`{"updated_at": ...}` as a sync read in one pass. The windows done beyond a window still being
+read are added to it, with the user's filter they were read under::
+
+    {"updated_at": "2024-03-01T10:00:00.000Z",
+     "windows": {"where": "", "read": [{"start": "2024-07-01T00:00:00.000Z",
+                                        "end": "2024-08-15T23:59:59.999Z",
+                                        "highest_seen": "2024-08-15T22:10:00.000Z"}]}}
+
+A sync killed mid-way resumes from the cursor and reads again only what those windows leave out:
+at most the windows that were being read. A window read whole stays read: a send that changed
+since moves past the end of the interrupted sync, into the window that the resumed sync reads last.
+Within a window there is no checkpoint per page: a send that changes between the syncs leaves its
+window, and the sends behind it move up a page, so a page number within a window would skip one
+(checkpoints.py keeps one for streams read in one pass, whose list a change does not leave). The
+CDK carries an incoming state's keys into the states it writes, so the factory takes `windows` out
+and hands it here: the state of a finished sync has none. A state from a version without windows
+has none; an earlier version reads one with them as a state from the cursor (more reading, nothing
+skipped).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Optional
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso.ceql.instants import instant, utc_text
-from source_sendoso.wrapped_cursor import HighestOnThread, WrappedCursor
+from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
+from source_sendoso.config_errors import shorten
+from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
 WINDOW = "window"  # extra field of a window's slice: the requester bounds its where at both ends
+WINDOWS = "windows"  # entry of the state: the windows read whole beyond the cursor
 # A window's end is one cursor unit before the next one's start (the CDK's cursor merges them).
 _UNIT = timedelta(milliseconds=1)
 
@@ -57,17 +80,92 @@ def is_window(stream_slice: Optional[Mapping[str, Any]]) -> bool:
     return isinstance(stream_slice, StreamSlice) and bool(stream_slice.extra_fields.get(WINDOW))
 
 
+@dataclass(frozen=True)
+class WindowRead:
+    """A window read whole: its bounds and the highest cursor value among its records."""
+
+    start: str
+    end: str
+    highest_seen: Optional[str]
+
+    def as_state(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "highest_seen": self.highest_seen}
+
+
+@dataclass(frozen=True)
+class WindowsRead:
+    """The windows an interrupted sync read whole beyond its cursor, and the filter it read under."""
+
+    where: str
+    read: tuple[WindowRead, ...]
+
+    @classmethod
+    def from_state(cls, stream_name: str, value: Any) -> "WindowsRead":
+        try:
+            windows = cls(value["where"], tuple(WindowRead(w["start"], w["end"], w.get("highest_seen")) for w in value["read"]))
+        except (KeyError, TypeError, AttributeError):
+            windows = None
+        if windows is None or not windows._is_valid():
+            message = (
+                f"The saved state of stream '{stream_name}' has a '{WINDOWS}' entry this connector cannot read: "
+                f"{shorten(value)}. It should hold where (text) and read, a list of windows each with start and end "
+                f"(timestamps, start before end) and highest_seen (a timestamp or null). Remove the '{WINDOWS}' entry "
+                "to read the stream again from its cursor, or reset the stream."
+            )
+            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+        # Compared and written as text, so kept in the clock's one form.
+        return cls(
+            windows.where,
+            tuple(
+                WindowRead(utc_text_of(w.start) or "", utc_text_of(w.end) or "", utc_text_of(w.highest_seen) if w.highest_seen else None)
+                for w in windows.read
+            ),
+        )
+
+    def _is_valid(self) -> bool:
+        return isinstance(self.where, str) and all(
+            utc_text_of(w.start) is not None
+            and utc_text_of(w.end) is not None
+            and instant(w.start) <= instant(w.end)  # type: ignore[operator]
+            and (w.highest_seen is None or utc_text_of(w.highest_seen) is not None)
+            for w in self.read
+        )
+
+    def as_state(self) -> dict[str, Any]:
+        return {"where": self.where, "read": [window.as_state() for window in self.read]}
+
+
 class CursorWindows(WrappedCursor):
     """The CDK's cursor of one incremental stream, its one slice handed out as windows."""
 
-    def __init__(self, cursor: ConcurrentCursor, *, stream_name: str, concurrency: int, requests_per_second: float) -> None:
+    def __init__(
+        self,
+        cursor: ConcurrentCursor,
+        *,
+        stream_name: str,
+        concurrency: int,
+        requests_per_second: float,
+        where: str = "",
+        interrupted: Optional[WindowsRead] = None,
+        message_repository: Optional[MessageRepository] = None,
+        state_manager: Optional[ConnectorStateManager] = None,
+    ) -> None:
         super().__init__(cursor)
         self._stream_name = stream_name
         self._field = cursor.cursor_field.cursor_field_key
         self._concurrency = concurrency
         self._rate = requests_per_second
+        self._where = where
+        self._interrupted = interrupted
+        self._message_repository = message_repository
+        self._state_manager = state_manager
         self._retriever: Optional[SimpleRetriever] = None
         self._window_highest = HighestOnThread(self._field)
+        # The windows of this sync, in order, with those read whole so far (and the highest cursor
+        # value among the records of each): what the state says beyond the CDK's cursor.
+        self._planned: list[tuple[str, str]] = []
+        self._read: dict[tuple[str, str], Optional[str]] = {}
+        self._lock = threading.Lock()
 
     def probe_with(self, retriever: SimpleRetriever) -> None:
         """Called once the stream's retriever exists: it asks for the oldest record."""
@@ -80,7 +178,11 @@ class CursorWindows(WrappedCursor):
         highest, window = self._window_highest.take(), partition.to_slice()
         if highest is not None and isinstance(window, StreamSlice):
             self._cursor.observe(Record(data={self._field: highest}, stream_name=self._stream_name, associated_slice=window))
-        self._cursor.close_partition(partition)
+        if is_window(window):
+            assert window is not None
+            self._close(partition, WindowRead(window["start_time"], window["end_time"], highest))
+        else:
+            self._cursor.close_partition(partition)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for whole in self._cursor.stream_slices():
@@ -91,6 +193,25 @@ class CursorWindows(WrappedCursor):
             yield from self._windows(whole, start, end)
 
     def _windows(self, whole: StreamSlice, start: datetime, end: datetime) -> Iterable[StreamSlice]:
+        bounds = self._bounds(whole, start, end)
+        read_before = self._read_before(start, end)
+        if bounds is None and not read_before:
+            yield whole  # nothing to read, too little, or answers too near to gain: one pass
+            return
+        windows = _cut(_ranges(bounds or [start], end), read_before)
+        with self._lock:
+            self._planned = sorted([*windows, *((w.start, w.end) for w in read_before)])
+        for window in read_before:
+            self._close_read_before(whole, window)
+        for low, high in windows:
+            yield StreamSlice(
+                partition=whole.partition,
+                cursor_slice={**whole.cursor_slice, "start_time": low, "end_time": high},
+                extra_fields={**whole.extra_fields, WINDOW: True},
+            )
+
+    def _bounds(self, whole: StreamSlice, start: datetime, end: datetime) -> Optional[list[datetime]]:
+        """Where the windows of `[start, end]` start, or None to read it in one pass."""
         oldest, total, round_trip = self._probe(whole)
         in_flight = self._rate * round_trip if self._rate else self._concurrency
         count = min(2 * self._concurrency, max(1, math.ceil(2 * in_flight)))
@@ -98,8 +219,7 @@ class CursorWindows(WrappedCursor):
         if total is not None and page_size:
             count = min(count, -(-total // page_size) // 2)  # a window pays with two pages or more
         if oldest is None or count < 2:
-            yield whole  # nothing to read, too little, or answers too near to gain: one pass
-            return
+            return None
         oldest = min(max(oldest, start), end)
         bounds = [start] if oldest > start else []
         step = (end - oldest) / count
@@ -109,13 +229,63 @@ class CursorWindows(WrappedCursor):
             f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor from {utc_text(start)} to {utc_text(end)} "
             f"(the oldest record at {utc_text(oldest)}, a first answer in {round_trip * 1000:.0f} ms)."
         )
-        for i, low in enumerate(bounds):
-            high = bounds[i + 1] - _UNIT if i + 1 < len(bounds) else end
-            yield StreamSlice(
-                partition=whole.partition,
-                cursor_slice={**whole.cursor_slice, "start_time": utc_text(low), "end_time": utc_text(high)},
-                extra_fields={**whole.extra_fields, WINDOW: True},
+        return bounds
+
+    def _read_before(self, start: datetime, end: datetime) -> list[WindowRead]:
+        """The windows the interrupted sync read whole that this sync can leave out: within its
+        slice, past its start (a window at or before the cursor is in it already), read under the
+        same filter."""
+        interrupted, self._interrupted = self._interrupted, None
+        if interrupted is None:
+            return []
+        if interrupted.where != self._where:
+            LOGGER.info(
+                f"Stream '{self._stream_name}' was interrupted with another filter than this sync's, so the windows it read are read again."
             )
+            return []
+        kept: list[WindowRead] = []
+        for window in sorted(interrupted.read, key=lambda w: w.start):
+            low, high = instant(window.start), instant(window.end)
+            assert low is not None and high is not None
+            if start < low and high <= end and (not kept or kept[-1].end < window.start):
+                kept.append(window)
+        if kept:
+            LOGGER.info(
+                f"Stream '{self._stream_name}' resumes its interrupted sync: {len(kept)} windows of its cursor were read "
+                "whole before it and are not read again."
+            )
+        return kept
+
+    def _close_read_before(self, whole: StreamSlice, window: WindowRead) -> None:
+        """The CDK's cursor is told of a window read before as if this sync had read it."""
+        stream_slice = StreamSlice(
+            partition=whole.partition,
+            cursor_slice={**whole.cursor_slice, "start_time": window.start, "end_time": window.end},
+            extra_fields={**whole.extra_fields, WINDOW: True},
+        )
+        if window.highest_seen is not None:
+            self._cursor.observe(
+                Record(data={self._field: window.highest_seen}, stream_name=self._stream_name, associated_slice=stream_slice)
+            )
+        self._close(SliceRead(self._stream_name, stream_slice), window)
+
+    def _close(self, partition: Partition, window: WindowRead) -> None:
+        """Closes a window in the CDK's cursor, which writes the state, and writes it again with the
+        windows read whole beyond the cursor, if any: under one lock, so that no state of the
+        CDK's cursor, which knows nothing of them, comes out after the one that names them."""
+        with self._lock:
+            self._cursor.close_partition(partition)
+            self._read[(window.start, window.end)] = window.highest_seen
+            if self._state_manager is None or self._message_repository is None:
+                return
+            # The CDK's cursor covers the windows read without a gap from the first one.
+            first_unread = next((i for i, key in enumerate(self._planned) if key not in self._read), len(self._planned))
+            beyond = [WindowRead(*key, self._read[key]) for key in self._planned[first_unread:] if key in self._read]
+            if not beyond:
+                return  # the CDK's cursor has just written the whole state
+            state = {**self._cursor.state, WINDOWS: WindowsRead(self._where, tuple(beyond)).as_state()}
+            self._state_manager.update_state_for_stream(self._stream_name, None, state)
+            self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
 
     def _probe(self, whole: StreamSlice) -> tuple[Optional[datetime], Optional[int], float]:
         """The cursor value of the record the hub lists first by cursor, how many records the
@@ -152,3 +322,31 @@ class CursorWindows(WrappedCursor):
         strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)
         size = strategy.get_page_size() if strategy is not None else None
         return size if isinstance(size, int) and size > 0 else None
+
+
+def _ranges(bounds: list[datetime], end: datetime) -> list[tuple[str, str]]:
+    """Windows from each bound to one cursor unit before the next, the last to `end`."""
+    return [(utc_text(low), utc_text(bounds[i + 1] - _UNIT if i + 1 < len(bounds) else end)) for i, low in enumerate(bounds)]
+
+
+def _cut(windows: list[tuple[str, str]], read_before: list[WindowRead]) -> list[tuple[str, str]]:
+    """The windows without what the windows read before cover (all in the clock's one form, so
+    compared as text)."""
+    for done in read_before:
+        pieces = []
+        for low, high in windows:
+            if high < done.start or done.end < low:
+                pieces.append((low, high))
+                continue
+            if low < done.start:
+                pieces.append((low, _shifted(done.start, -_UNIT)))
+            if done.end < high:
+                pieces.append((_shifted(done.end, _UNIT), high))
+        windows = pieces
+    return windows
+
+
+def _shifted(moment: str, by: timedelta) -> str:
+    at = instant(moment)
+    assert at is not None
+    return utc_text(at + by)

@@ -5,7 +5,7 @@ whatever they leave alone is the wrapped cursor's, written here once."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, MutableMapping, Optional
+from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
@@ -75,3 +75,25 @@ class HighestOnThread:
         value = getattr(self._local, "value", None)
         self._local.value = None
         return value
+
+
+class SliceRead(Partition):
+    """A slice for the CDK's cursor to close that no partition reader reads: the stream's one
+    slice once all its pages are read (checkpoints.py), a window that an interrupted sync read
+    whole (windows.py)."""
+
+    def __init__(self, stream_name: str, stream_slice: StreamSlice) -> None:
+        self._stream_name = stream_name
+        self._slice = stream_slice
+
+    def read(self) -> Iterable[Record]:
+        return ()
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return self._slice
+
+    def stream_name(self) -> str:
+        return self._stream_name
+
+    def __hash__(self) -> int:
+        return hash((self._stream_name, id(self._slice)))

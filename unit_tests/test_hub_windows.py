@@ -11,6 +11,9 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
+import pytest
+
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
@@ -18,10 +21,11 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
     CustomFormatConcurrentStreamStateConverter,
 )
 from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant
 from source_sendoso.components import CeqlRecordFilter
-from source_sendoso.windows import CursorWindows, is_window
+from source_sendoso.windows import CursorWindows, WindowRead, WindowsRead, is_window
 
 START, END = "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"
 
@@ -129,24 +133,40 @@ def test_given_a_pass_not_cut_into_windows_when_filter_then_no_upper_bound() -> 
     assert [r["id"] for r in record_filter.filter_records([{"id": 1, "updated_at": "2024-07-01T00:00:00.000Z"}], {}, one_pass)] == [1]
 
 
-def _sends_windows() -> tuple[CursorWindows, List[StreamSlice]]:
+def _sends_windows(
+    interrupted: Optional[WindowsRead] = None, where: str = ""
+) -> tuple[CursorWindows, List[StreamSlice], InMemoryMessageRepository]:
     """The hub's sends as the manifest builds them, from a state at START: the CDK's cursor cut
-    into the windows of `_Hub(oldest=...)` at concurrency 2."""
+    into the windows of `_Hub(oldest=...)` at concurrency 2; the states it writes."""
+    repository, state_manager = InMemoryMessageRepository(), ConnectorStateManager()
     cdk_cursor = ConcurrentCursor(
         stream_name="sends",
         stream_namespace=None,
         stream_state={"updated_at": START},
-        message_repository=InMemoryMessageRepository(),
-        connector_state_manager=ConnectorStateManager(),
+        message_repository=repository,
+        connector_state_manager=state_manager,
         connector_state_converter=CustomFormatConcurrentStreamStateConverter(CURSOR_DATETIME_FORMAT),
         cursor_field=CursorField("updated_at"),
         slice_boundary_fields=("start_time", "end_time"),
         start=None,
         end_provider=lambda: instant(END),
     )
-    cursor = CursorWindows(cdk_cursor, stream_name="sends", concurrency=2, requests_per_second=0)
+    cursor = CursorWindows(
+        cdk_cursor,
+        stream_name="sends",
+        concurrency=2,
+        requests_per_second=0,
+        where=where,
+        interrupted=interrupted,
+        message_repository=repository,
+        state_manager=state_manager,
+    )
     cursor.probe_with(_Hub(oldest="2024-07-01T00:00:00.000Z"))  # type: ignore[arg-type]
-    return cursor, list(cursor.stream_slices())
+    return cursor, list(cursor.stream_slices()), repository
+
+
+def _states(repository: InMemoryMessageRepository) -> List[Dict[str, Any]]:
+    return [message.state.stream.stream_state.__dict__ for message in repository.consume_queue() if message.state is not None]
 
 
 class _Window:
@@ -179,7 +199,7 @@ def _on_a_thread(cursor: CursorWindows, reads: List[tuple]) -> None:
 
 
 def test_given_windows_read_side_by_side_when_all_closed_then_the_state_is_the_highest_record_read() -> None:
-    cursor, windows = _sends_windows()
+    cursor, windows, _ = _sends_windows()
     # In no order within a window, and a record without its cursor value among them.
     values = [
         ["2024-03-01T00:00:00.000Z", None, "2024-01-02T00:00:00.000Z"],
@@ -197,10 +217,66 @@ def test_given_windows_read_side_by_side_when_all_closed_then_the_state_is_the_h
 
 
 def test_given_a_window_failed_on_a_thread_when_the_thread_reads_an_earlier_one_then_the_state_is_the_earlier_ones() -> None:
-    cursor, windows = _sends_windows()
+    cursor, windows, _ = _sends_windows()
 
     _on_a_thread(cursor, [(windows[4], ["2024-12-24T00:00:00.000Z"], False), (windows[0], ["2024-02-01T00:00:00.000Z"], True)])
 
     # Had the failed window's record counted for the first one, a sync killed now would resume
     # after the windows between them, and never read those.
     assert cursor.state["updated_at"] == "2024-02-01T00:00:00.000Z"
+
+
+def _bounds(windows: List[StreamSlice]) -> List[tuple]:
+    return [(w["start_time"], w["end_time"]) for w in windows]
+
+
+def test_given_windows_read_beyond_one_still_read_when_closed_then_the_state_lists_them_until_the_gap_closes() -> None:
+    cursor, windows, repository = _sends_windows(where="status = 'Delivered'")
+
+    _on_a_thread(cursor, [(windows[0], ["2024-02-01T00:00:00.000Z"], True)])
+    _on_a_thread(cursor, [(windows[2], ["2024-09-01T00:00:00.000Z"], True), (windows[3], [], True)])
+    while_the_second_is_read = _states(repository)[-1]
+    _on_a_thread(cursor, [(windows[1], ["2024-08-01T00:00:00.000Z"], True)])
+    once_it_is_read = _states(repository)[-1]
+
+    assert while_the_second_is_read == {
+        "updated_at": "2024-02-01T00:00:00.000Z",
+        "windows": {
+            "where": "status = 'Delivered'",
+            "read": [
+                {"start": windows[2]["start_time"], "end": windows[2]["end_time"], "highest_seen": "2024-09-01T00:00:00.000Z"},
+                {"start": windows[3]["start_time"], "end": windows[3]["end_time"], "highest_seen": None},
+            ],
+        },
+    }
+    # The windows up to the fourth are read without a gap: the CDK's cursor covers them.
+    assert once_it_is_read == {"updated_at": "2024-09-01T00:00:00.000Z"}
+
+
+def test_given_windows_read_by_an_interrupted_sync_when_resumed_then_only_the_rest_is_read_and_their_records_count() -> None:
+    _, planned, _ = _sends_windows()
+    read_before = WindowsRead("", (WindowRead(planned[2]["start_time"], planned[2]["end_time"], "2024-09-30T12:00:00.000Z"),))
+
+    cursor, windows, repository = _sends_windows(interrupted=read_before)
+    for window in windows:
+        _on_a_thread(cursor, [(window, ["2024-03-01T00:00:00.000Z"] if window is windows[0] else [], True)])
+
+    assert _bounds(windows) == _bounds(planned[:2] + planned[3:])
+    assert _states(repository)[-1] == {"updated_at": "2024-09-30T12:00:00.000Z"}
+
+
+def test_given_windows_read_under_another_filter_when_resumed_then_they_are_read_again() -> None:
+    _, planned, _ = _sends_windows()
+    read_before = WindowsRead("status = 'Delivered'", (WindowRead(planned[2]["start_time"], planned[2]["end_time"], None),))
+
+    _, windows, _ = _sends_windows(interrupted=read_before, where="")
+
+    assert _bounds(windows) == _bounds(planned)
+
+
+def test_given_a_windows_entry_it_cannot_read_when_resumed_then_a_config_error_says_how_to_recover() -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        WindowsRead.from_state("sends", {"where": "", "read": [{"start": "yesterday", "end": END}]})
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert "Remove the 'windows' entry" in raised.value.message
