@@ -19,10 +19,12 @@ more than the pages of its records (the empty page that ends it). Fewer than two
 slice is read in one pass: near answers or a short list (a typical incremental sync) cost one
 request more than before, the question.
 
-Correctness does not rest on the hub: some elements silently ignore criteria they do not support.
-The record filter (components.CeqlRecordFilter) checks both bounds of the window, so a record is
-emitted by exactly one window even when every window receives the whole list (each window then
-reads it whole: `max_concurrent_requests: 1` reads it once).
+Some elements silently ignore criteria they do not support, and every window would then read the
+whole list. Before cutting, a second question asks for the records past the oldest one: a hub that
+answers with the oldest one again ignored the where, and the slice is read in one pass. Correctness
+does not rest on that question: the record filter (components.CeqlRecordFilter) checks both bounds
+of the window, so a record is emitted by exactly one window even when every window receives the
+whole list.
 
 State: every window is a slice of the CDK's cursor, which writes the state as windows close: the
 highest cursor value of the windows done without a gap from the start, the same
@@ -55,6 +57,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Optional
+
+import requests
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -218,7 +222,7 @@ class CursorWindows(WrappedCursor):
         page_size = self._page_size()
         if total is not None and page_size:
             count = min(count, -(-total // page_size) // 2)  # a window pays with two pages or more
-        if oldest is None or count < 2:
+        if oldest is None or count < 2 or self._ignores_where(whole, oldest):
             return None
         oldest = min(max(oldest, start), end)
         bounds = [start] if oldest > start else []
@@ -290,33 +294,56 @@ class CursorWindows(WrappedCursor):
     def _probe(self, whole: StreamSlice) -> tuple[Optional[datetime], Optional[int], float]:
         """The cursor value of the record the hub lists first by cursor, how many records the
         slice holds if the hub says (`Elements-Total-Count`), and how long the answer took."""
-        assert self._retriever is not None
         began = time.monotonic()
         try:
-            response = self._retriever.requester.send_request(
-                stream_slice=whole, request_params={"orderBy": f"{self._field} asc", "pageSize": 1, "returnCount": "true"}
-            )
-            records = (
-                list(
-                    self._retriever.record_selector.select_records(
-                        response=response, stream_state={}, records_schema={}, stream_slice=whole
-                    )
-                )
-                if response is not None
-                else []
-            )
+            response, moments = self._first_by_cursor(whole, whole, returnCount="true")
         except Exception as error:  # the windows are an optimisation: any failure reads in one pass
             LOGGER.warning(f"Stream '{self._stream_name}' is read in one pass: asking for its oldest record failed ({error}).")
             return None, None, 0.0
         round_trip = time.monotonic() - began
         total_text = str(response.headers.get("Elements-Total-Count", "")) if response is not None else ""
         total = int(total_text) if total_text.isdigit() else None
-        moments = []
-        for record in records:
-            moment = instant(record.data.get(self._field))
-            if moment is not None:
-                moments.append(moment)
         return (min(moments) if moments else None), total, round_trip
+
+    def _ignores_where(self, whole: StreamSlice, oldest: datetime) -> bool:
+        """Whether the hub, asked for the records of the slice past `oldest`, answers with one that
+        is not (the oldest again, as it honours `orderBy` or ignores it alike both times)."""
+        past_oldest = StreamSlice(
+            partition=whole.partition,
+            cursor_slice={**whole.cursor_slice, "start_time": utc_text(oldest + _UNIT)},
+            extra_fields=whole.extra_fields,
+        )
+        try:
+            # Selected as records of the whole slice: the record filter would drop the very record
+            # that gives a hub ignoring the where away.
+            _, moments = self._first_by_cursor(past_oldest, whole)
+        except Exception as error:
+            LOGGER.warning(f"Stream '{self._stream_name}' is read in one pass: asking for the records past its oldest failed ({error}).")
+            return True
+        if any(moment <= oldest for moment in moments):
+            LOGGER.warning(
+                f"Stream '{self._stream_name}' is read in one pass: asked for the records with {self._field} after "
+                f"{utc_text(oldest)}, the hub answered one at {utc_text(min(moments))}. It ignores the where, so each window "
+                "would read the whole list."
+            )
+            return True
+        return False
+
+    def _first_by_cursor(
+        self, asked: StreamSlice, selected_as: StreamSlice, **params: str
+    ) -> tuple[Optional[requests.Response], list[datetime]]:
+        """The hub's answer to a request for the first record of `asked` by cursor, and the
+        cursor values of the records in it, read as records of `selected_as`."""
+        assert self._retriever is not None
+        response = self._retriever.requester.send_request(
+            stream_slice=asked, request_params={"orderBy": f"{self._field} asc", "pageSize": 1, **params}
+        )
+        if response is None:
+            return None, []
+        records = self._retriever.record_selector.select_records(
+            response=response, stream_state={}, records_schema={}, stream_slice=selected_as
+        )
+        return response, [moment for moment in (instant(record.data.get(self._field)) for record in records) if moment is not None]
 
     def _page_size(self) -> Optional[int]:
         strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)

@@ -40,13 +40,17 @@ class _OneSlice:
 
 
 class _Hub:
-    """A retriever whose requester answers the oldest-record question with `oldest`, or fails."""
+    """A retriever whose requester answers a question for the first record by cursor with the
+    oldest record past the slice's start (with `oldest` whatever the start, if it ignores the
+    where), or fails."""
 
-    def __init__(self, oldest: Optional[str], fails: bool = False, total: Optional[int] = None) -> None:
+    def __init__(self, oldest: Optional[str], fails: bool = False, total: Optional[int] = None, ignores_where: bool = False) -> None:
         self.asked: List[Dict[str, Any]] = []
         self._oldest = oldest
         self._fails = fails
         self._total = total
+        self._ignores_where = ignores_where
+        self._start: Optional[str] = None
         self.requester = self
         self.record_selector = self
         self.paginator = None
@@ -55,10 +59,13 @@ class _Hub:
         self.asked.append(request_params)
         if self._fails:
             raise RuntimeError("400 Invalid orderBy")
+        self._start = stream_slice["start_time"]
         return SimpleNamespace(headers={"Elements-Total-Count": str(self._total)} if self._total is not None else {})
 
     def select_records(self, **_: Any) -> List[Record]:
-        return [Record(data={"updated_at": self._oldest}, stream_name="sends")] if self._oldest else []
+        if not self._oldest or (self._start is not None and self._start > self._oldest and not self._ignores_where):
+            return []
+        return [Record(data={"updated_at": self._oldest}, stream_name="sends")]
 
 
 def _windows(hub: _Hub, concurrency: int = 2) -> List[tuple]:
@@ -72,7 +79,11 @@ def test_given_the_oldest_record_when_sliced_then_equal_windows_from_it_after_on
 
     windows = _windows(hub, concurrency=2)
 
-    assert hub.asked == [{"orderBy": "updated_at asc", "pageSize": 1, "returnCount": "true"}]
+    # The oldest record, then whether the hub leaves it out when asked for the records past it.
+    assert hub.asked == [
+        {"orderBy": "updated_at asc", "pageSize": 1, "returnCount": "true"},
+        {"orderBy": "updated_at asc", "pageSize": 1},
+    ]
     # Without a rate to fill, twice max_concurrent_requests windows from the oldest record; the
     # first window covers what a hub that ignores orderBy did not list first.
     assert windows == [
@@ -96,6 +107,11 @@ def test_given_a_list_of_few_pages_when_sliced_then_one_pass() -> None:
 
     # Two pages: a window would cost more requests (its empty last page) than it saves.
     assert _windows(hub) == [(START, END, False)]
+
+
+def test_given_a_hub_that_ignores_where_when_sliced_then_one_pass() -> None:
+    # Each window would read the whole list.
+    assert _windows(_Hub(oldest="2024-07-01T00:00:00.000Z", ignores_where=True)) == [(START, END, False)]
 
 
 def test_given_no_record_when_sliced_then_one_pass() -> None:
