@@ -35,4 +35,4 @@ ENV AIRBYTE_ENTRYPOINT="source-sendoso"
 ENTRYPOINT ["source-sendoso"]
 
 LABEL io.airbyte.name=airbyte/source-sendoso
-LABEL io.airbyte.version=1.0.0
+LABEL io.airbyte.version=1.1.0
