@@ -353,9 +353,18 @@ class SendosoComponentFactory(ModelToComponentFactory):
             state_manager=state_manager_of(self),
         )
 
+    # The source's one budget, once built (see create_http_api_budget).
+    api_budget: Optional[PagesInOrder] = None
+
     def create_http_api_budget(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> Any:
         # The one budget of every request, letting the pages of a list out in page order (pages.py).
-        return PagesInOrder(super().create_http_api_budget(model, config, **kwargs))
+        # Built once: the CDK asks for it each time it builds the streams (a read builds them
+        # after the hub's discovery, `check` before and after), and a new budget would know
+        # nothing of the requests already sent through the one before. Sendoso counted them
+        # all the same: every hub read met a 429 in its first second, after its 6 discovery requests.
+        if self.api_budget is None:
+            self.api_budget = PagesInOrder(super().create_http_api_budget(model, config, **kwargs))
+        return self.api_budget
 
     def create_default_stream(self, model: Any, config: Mapping[str, Any], is_parent: bool = False, **kwargs: Any) -> AbstractStream:
         stream = super().create_default_stream(model, config, is_parent=is_parent, **kwargs)
