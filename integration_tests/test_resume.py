@@ -374,14 +374,19 @@ def _hub_config_in_windows(box: RunningSandbox) -> Dict[str, Any]:
     return config
 
 
+HUB_LATENCY = {**LATENCY, "path_prefix": "/elements/api-v2"}
+
+
+@pytest.mark.parametrize("latency", [pytest.param([], id="near"), pytest.param([HUB_LATENCY], id="at-250-ms")])
 def test_hub_sync_read_in_windows_killed_mid_sends_reads_again_only_the_windows_not_read_whole(
-    box: RunningSandbox, catalog: Dict[str, Any]
+    box: RunningSandbox, catalog: Dict[str, Any], latency: List[Dict[str, Any]]
 ) -> None:
     config = _hub_config_in_windows(box)
     # Holds the first window (from the start of time to the oldest send): the windows after it
     # are read whole before it, and the kill lands with it unfinished.
     first_window = {"where_contains": "updated_at >= '1970-01-01T00:00:00.000Z' AND updated_at <= "}
-    box.control("POST", "faults", {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 1, **first_window})
+    hold = {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 1, **first_window}
+    box.control("POST", "faults", [*latency, hold])
     killed = StreamingRun(config, catalog, on_message=_kill_after_a_window_of_sends_beyond_one_still_read, timeout=120).run()
     box.control("DELETE", "faults")
     assert killed.killed, "the sync ended before a window of sends was read whole beyond one still being read"
