@@ -45,7 +45,6 @@ from typing import Any, Iterable, Mapping, MutableMapping, Optional
 
 import requests
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.requesters.paginators.default_paginator import DefaultPaginator
@@ -61,12 +60,11 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
 from source_sendoso.cdk_seams import state_manager_of
 from source_sendoso.ceql.instants import utc_text_of
-from source_sendoso.config_errors import shorten
+from source_sendoso.config_errors import unreadable_state_entry
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
 from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead
@@ -93,13 +91,13 @@ class PassPosition:
         except (KeyError, TypeError, AttributeError):
             position = None
         if position is None or not position._is_valid():
-            message = (
-                f"The saved state of stream '{stream_name}' has a '{PASS}' entry this connector cannot read: "
-                f"{shorten(value)}. It should hold next_page and per_page (whole numbers from 1), backend, where "
-                f"and highest_seen (a timestamp or null). Remove the '{PASS}' entry to restart the interrupted pass "
-                "from its first page, or reset the stream."
+            raise unreadable_state_entry(
+                stream_name,
+                PASS,
+                value,
+                should_hold="next_page and per_page (whole numbers from 1), backend, where and highest_seen (a timestamp or null)",
+                removing_it="restart the interrupted pass from its first page",
             )
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
         # Compared as text with the values the pass reads, so kept in the one form they are in.
         return replace(position, highest_seen=utc_text_of(position.highest_seen)) if position.highest_seen is not None else position
 

@@ -49,6 +49,16 @@ def shorten(value: Any, limit: int = READABLE_LENGTH) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def unreadable_state_entry(stream_name: str, entry: str, value: Any, *, should_hold: str, removing_it: str) -> AirbyteTracedException:
+    """The config error for an entry of a saved state that cannot be read: what it holds, what it
+    should hold, and what removing it does (the way on, short of a reset)."""
+    message = (
+        f"The saved state of stream '{stream_name}' has a '{entry}' entry this connector cannot read: {shorten(value)}. "
+        f"It should hold {should_hold}. Remove the '{entry}' entry to {removing_it}, or reset the stream."
+    )
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
 # --- where each credential comes from ------------------------------------------------------
 
 _HUB_CONSOLE = "the Cloud Elements / SAP Open Connectors console"

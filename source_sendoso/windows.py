@@ -60,17 +60,15 @@ from typing import Any, Iterable, Mapping, Optional
 
 import requests
 
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
-from source_sendoso.config_errors import shorten
+from source_sendoso.config_errors import unreadable_state_entry
 from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
@@ -110,13 +108,14 @@ class WindowsRead:
         except (KeyError, TypeError, AttributeError):
             windows = None
         if windows is None or not windows._is_valid():
-            message = (
-                f"The saved state of stream '{stream_name}' has a '{WINDOWS}' entry this connector cannot read: "
-                f"{shorten(value)}. It should hold where (text) and read, a list of windows each with start and end "
-                f"(timestamps, start before end) and highest_seen (a timestamp or null). Remove the '{WINDOWS}' entry "
-                "to read the stream again from its cursor, or reset the stream."
+            raise unreadable_state_entry(
+                stream_name,
+                WINDOWS,
+                value,
+                should_hold="where (text) and read, a list of windows each with start and end (timestamps, start before end) "
+                "and highest_seen (a timestamp or null)",
+                removing_it="read the stream again from its cursor",
             )
-            raise AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
         # Compared and written as text, so kept in the clock's one form.
         return cls(
             windows.where,
