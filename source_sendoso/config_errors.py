@@ -34,6 +34,8 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso.spec import connection_specification
+
 # --- quoting a value ------------------------------------------------------------------------
 
 # Long enough for a date, a URL or a server's one-line explanation; a pasted document or an
@@ -88,9 +90,7 @@ _TOKEN_URL = "https://app.sendoso.com/oauth/token"
 
 def title(name: str) -> str:
     """The form's title of a backend field ("API Secret (OAuth client secret)")."""
-    from source_sendoso.source import SourceSendoso  # imported here: source.py imports checkpoints.py, which imports this
-
-    for branch in SourceSendoso.connection_specification()["properties"]["backend"]["oneOf"]:
+    for branch in connection_specification()["properties"]["backend"]["oneOf"]:
         field = branch["properties"].get(name)
         if field and field.get("title"):
             return str(field["title"])

@@ -5,11 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
-
-import yaml
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -25,12 +22,12 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_sendoso import spec
 from source_sendoso.cdk_seams import config_of, use_component_factory
 from source_sendoso.checkpoints import SendosoComponentFactory
 from source_sendoso.filters import check_filters_against_streams
 from source_sendoso.resilience import bound_token_refresh
-
-MANIFEST = Path(__file__).parent / "manifest.yaml"
+from source_sendoso.spec import MANIFEST
 
 
 class SourceSendoso(YamlDeclarativeSource):
@@ -49,10 +46,9 @@ class SourceSendoso(YamlDeclarativeSource):
         bound_token_refresh()
 
     @staticmethod
-    @lru_cache(maxsize=1)
     def connection_specification() -> Mapping[str, Any]:
         """The spec's JSON schema, read from the manifest without building the source."""
-        return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["spec"]["connection_specification"]
+        return spec.connection_specification()
 
     def read(
         self,
