@@ -104,10 +104,11 @@ class WindowsRead:
     @classmethod
     def from_state(cls, stream_name: str, value: Any) -> "WindowsRead":
         try:
-            windows = cls(value["where"], tuple(WindowRead(w["start"], w["end"], w.get("highest_seen")) for w in value["read"]))
+            where, read = value["where"], [_window_of_state(window) for window in value["read"]]
         except (KeyError, TypeError, AttributeError):
-            windows = None
-        if windows is None or not windows._is_valid():
+            where, read = None, [None]
+        windows = [window for window in read if window is not None]
+        if not isinstance(where, str) or len(windows) < len(read):
             raise unreadable_state_entry(
                 stream_name,
                 WINDOWS,
@@ -116,26 +117,20 @@ class WindowsRead:
                 "and highest_seen (a timestamp or null)",
                 removing_it="read the stream again from its cursor",
             )
-        # Compared and written as text, so kept in the clock's one form.
-        return cls(
-            windows.where,
-            tuple(
-                WindowRead(utc_text_of(w.start) or "", utc_text_of(w.end) or "", utc_text_of(w.highest_seen) if w.highest_seen else None)
-                for w in windows.read
-            ),
-        )
-
-    def _is_valid(self) -> bool:
-        return isinstance(self.where, str) and all(
-            utc_text_of(w.start) is not None
-            and utc_text_of(w.end) is not None
-            and instant(w.start) <= instant(w.end)  # type: ignore[operator]
-            and (w.highest_seen is None or utc_text_of(w.highest_seen) is not None)
-            for w in self.read
-        )
+        return cls(where, tuple(windows))
 
     def as_state(self) -> dict[str, Any]:
         return {"where": self.where, "read": [window.as_state() for window in self.read]}
+
+
+def _window_of_state(value: Any) -> Optional[WindowRead]:
+    """A window as a saved state holds it, in the clock's one form (compared and written as
+    text), or None if it is not one."""
+    start, end, highest = utc_text_of(value["start"]), utc_text_of(value["end"]), value.get("highest_seen")
+    highest_in_utc = utc_text_of(highest) if highest is not None else None
+    if start is None or end is None or end < start or (highest is not None and highest_in_utc is None):
+        return None
+    return WindowRead(start, end, highest_in_utc)
 
 
 class CursorWindows(WrappedCursor):
@@ -179,13 +174,12 @@ class CursorWindows(WrappedCursor):
 
     def close_partition(self, partition: Partition) -> None:
         highest, window = self._window_highest.take(), partition.to_slice()
-        if highest is not None and isinstance(window, StreamSlice):
-            self._cursor.observe(Record(data={self._field: highest}, stream_name=self._stream_name, associated_slice=window))
         if is_window(window):
             assert window is not None
             self._close(partition, WindowRead(window["start_time"], window["end_time"], highest))
-        else:
-            self._cursor.close_partition(partition)
+            return
+        self._tell(highest, window)
+        self._cursor.close_partition(partition)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for whole in self._cursor.stream_slices():
@@ -205,13 +199,10 @@ class CursorWindows(WrappedCursor):
         with self._lock:
             self._planned = sorted([*windows, *((w.start, w.end) for w in read_before)])
         for window in read_before:
-            self._close_read_before(whole, window)
+            # The CDK's cursor is told of a window read before as if this sync had read it.
+            self._close(SliceRead(self._stream_name, _window_slice(whole, window.start, window.end)), window)
         for low, high in windows:
-            yield StreamSlice(
-                partition=whole.partition,
-                cursor_slice={**whole.cursor_slice, "start_time": low, "end_time": high},
-                extra_fields={**whole.extra_fields, WINDOW: True},
-            )
+            yield _window_slice(whole, low, high)
 
     def _bounds(self, whole: StreamSlice, start: datetime, end: datetime) -> Optional[list[datetime]]:
         """Where the windows of `[start, end]` start, or None to read it in one pass."""
@@ -259,23 +250,11 @@ class CursorWindows(WrappedCursor):
             )
         return kept
 
-    def _close_read_before(self, whole: StreamSlice, window: WindowRead) -> None:
-        """The CDK's cursor is told of a window read before as if this sync had read it."""
-        stream_slice = StreamSlice(
-            partition=whole.partition,
-            cursor_slice={**whole.cursor_slice, "start_time": window.start, "end_time": window.end},
-            extra_fields={**whole.extra_fields, WINDOW: True},
-        )
-        if window.highest_seen is not None:
-            self._cursor.observe(
-                Record(data={self._field: window.highest_seen}, stream_name=self._stream_name, associated_slice=stream_slice)
-            )
-        self._close(SliceRead(self._stream_name, stream_slice), window)
-
     def _close(self, partition: Partition, window: WindowRead) -> None:
         """Closes a window in the CDK's cursor, which writes the state, and writes it again with the
         windows read whole beyond the cursor, if any: under one lock, so that no state of the
         CDK's cursor, which knows nothing of them, comes out after the one that names them."""
+        self._tell(window.highest_seen, partition.to_slice())
         with self._lock:
             self._cursor.close_partition(partition)
             self._read[(window.start, window.end)] = window.highest_seen
@@ -289,6 +268,11 @@ class CursorWindows(WrappedCursor):
             state = {**self._cursor.state, WINDOWS: WindowsRead(self._where, tuple(beyond)).as_state()}
             self._state_manager.update_state_for_stream(self._stream_name, None, state)
             self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+
+    def _tell(self, highest: Optional[str], stream_slice: Optional[Mapping[str, Any]]) -> None:
+        """The CDK's cursor is told the highest cursor value of a slice's records, as one record."""
+        if highest is not None and isinstance(stream_slice, StreamSlice):
+            self._cursor.observe(Record(data={self._field: highest}, stream_name=self._stream_name, associated_slice=stream_slice))
 
     def _probe(self, whole: StreamSlice) -> tuple[Optional[datetime], Optional[int], float]:
         """The cursor value of the record the hub lists first by cursor, how many records the
@@ -348,6 +332,15 @@ class CursorWindows(WrappedCursor):
         strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)
         size = strategy.get_page_size() if strategy is not None else None
         return size if isinstance(size, int) and size > 0 else None
+
+
+def _window_slice(whole: StreamSlice, low: str, high: str) -> StreamSlice:
+    """The window `[low, high]` of the sync's one slice."""
+    return StreamSlice(
+        partition=whole.partition,
+        cursor_slice={**whole.cursor_slice, "start_time": low, "end_time": high},
+        extra_fields={**whole.extra_fields, WINDOW: True},
+    )
 
 
 def _ranges(bounds: list[datetime], end: datetime) -> list[tuple[str, str]]:
