@@ -31,7 +31,7 @@ from reliability import (
 from sandbox import ConnectorRun, RunningSandbox, configured_catalog, run_connector
 from summary import print_at_the_end
 
-from source_sendoso.resilience import TOKEN_MAX_TRIES
+from source_sendoso.oauth import TOKEN_MAX_TRIES
 
 SCALE = 400
 SANDBOX_ARGS = ("--seed", "7", "--scale", str(SCALE), "--rate-limit", "0")

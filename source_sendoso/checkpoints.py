@@ -41,33 +41,25 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, MutableMapping, Optional
+from typing import Any, Iterable, Optional
 
 import requests
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
-from airbyte_cdk.sources.declarative.requesters.paginators.default_paginator import DefaultPaginator
 from airbyte_cdk.sources.declarative.requesters.paginators.paginator import (
     page_size_override_kwargs,
     stream_slice_kwargs,
 )
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
-from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, FinalStateCursor
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_sendoso import ceql
-from source_sendoso.cdk_seams import state_manager_of
 from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
-from source_sendoso.filters import stream_filter
-from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
-from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead
+from source_sendoso.pages import is_page_slice
 from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 PASS = "pass"
@@ -288,109 +280,3 @@ class CheckpointedPages(PaginationStrategy):
 
     def get_page_size(self) -> Optional[int]:
         return self.pages.get_page_size()
-
-
-class SendosoComponentFactory(ModelToComponentFactory):
-    """The CDK's component factory, giving every single-slice incremental stream page checkpoints.
-
-    The source builds its factory itself: `cdk_seams.use_component_factory` puts this one in its place.
-    """
-
-    def create_concurrent_cursor_from_datetime_based_cursor(  # type: ignore[override]
-        self,
-        model_type: Any,
-        component_definition: Mapping[str, Any],
-        stream_name: str,
-        stream_namespace: Optional[str],
-        stream_state: MutableMapping[str, Any],
-        config: Mapping[str, Any],
-        message_repository: Optional[MessageRepository] = None,
-        **kwargs: Any,
-    ) -> Any:
-        # A cursor with its own message repository is a per-partition cursor's inner one; a
-        # cursor with `step` has several slices. Both checkpoint per slice, as the CDK does.
-        plain = message_repository is not None or bool(component_definition.get("step"))
-        interrupted = (stream_state or {}).get(PASS)
-        windows_read = (stream_state or {}).get(WINDOWS)
-        if interrupted is not None or windows_read is not None:
-            # The CDK carries every key of an incoming state into the states it writes: the
-            # finished pass would carry its position on, the finished windows those read before.
-            stream_state = {key: value for key, value in stream_state.items() if key not in (PASS, WINDOWS)}
-        cursor = super().create_concurrent_cursor_from_datetime_based_cursor(
-            model_type,
-            component_definition,
-            stream_name,
-            stream_namespace,
-            stream_state,
-            config,
-            message_repository=message_repository,
-            **kwargs,
-        )
-        if plain:
-            return cursor
-        user_filter = stream_filter(config, stream_name)
-        where = ceql.render(user_filter) if user_filter is not None else ""
-        windows = _windows_of(component_definition, config)
-        if windows is not None:
-            return CursorWindows(
-                cursor,
-                stream_name=stream_name,
-                **windows,
-                where=where,
-                interrupted=WindowsRead.from_state(stream_name, windows_read) if windows_read is not None else None,
-                message_repository=self.get_message_repository(),
-                state_manager=state_manager_of(self),
-            )
-        return PageCheckpointCursor(
-            cursor,
-            stream_name=stream_name,
-            backend=str((config.get("backend") or {}).get("backend_type", "")),
-            where=where,
-            interrupted=PassPosition.from_state(stream_name, interrupted) if interrupted is not None else None,
-            message_repository=self.get_message_repository(),
-            state_manager=state_manager_of(self),
-        )
-
-    # The source's one budget, once built (see create_http_api_budget).
-    api_budget: Optional[PagesInOrder] = None
-
-    def create_http_api_budget(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> Any:
-        # The one budget of every request, letting the pages of a list out in page order (pages.py).
-        # Built once: the CDK asks for it each time it builds the streams (a read builds them
-        # after the hub's discovery, `check` before and after), and a new budget would know
-        # nothing of the requests already sent through the one before. Sendoso counted them
-        # all the same: every hub read met a 429 in its first second, after its 6 discovery requests.
-        if self.api_budget is None:
-            self.api_budget = PagesInOrder(super().create_http_api_budget(model, config, **kwargs))
-        return self.api_budget
-
-    def create_default_stream(self, model: Any, config: Mapping[str, Any], is_parent: bool = False, **kwargs: Any) -> AbstractStream:
-        stream = super().create_default_stream(model, config, is_parent=is_parent, **kwargs)
-        # The pages of a Sendoso list are read several at a time (pages.py). A parent stream is
-        # read inside its child's partition generator, one page after another; a cursor other
-        # than these two would close a slice per page.
-        cursor = getattr(stream, "cursor", None)
-        if not is_parent and isinstance(cursor, (PageCheckpointCursor, FinalStateCursor)):
-            read_pages_concurrently(stream, config, cursor if isinstance(cursor, PageCheckpointCursor) else None)
-        return stream
-
-    def create_simple_retriever(self, model: Any, config: Mapping[str, Any], **kwargs: Any) -> SimpleRetriever:
-        retriever = super().create_simple_retriever(model, config, **kwargs)
-        cursor = kwargs.get("cursor")
-        if isinstance(cursor, CursorWindows):
-            cursor.probe_with(retriever)
-        paginator = retriever.paginator
-        if isinstance(cursor, PageCheckpointCursor) and isinstance(paginator, DefaultPaginator):
-            cursor.follow_pages_of(paginator.pagination_strategy)
-            paginator.pagination_strategy = CheckpointedPages(paginator.pagination_strategy, cursor)
-        return retriever
-
-
-def _windows_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> Optional[dict[str, Any]]:
-    """How a stream whose manifest says `windows` is read in windows of its cursor (windows.py),
-    unless the config reads one request at a time."""
-    concurrency = max_concurrent_requests(config)
-    if not (definition.get("$parameters") or {}).get("windows") or concurrency < 2:
-        return None
-    rate = config.get("requests_per_second", 10)
-    return {"concurrency": concurrency, "requests_per_second": rate if isinstance(rate, (int, float)) else 10}

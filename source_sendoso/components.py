@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -29,7 +29,6 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
-from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
@@ -431,32 +430,6 @@ class CeqlRecordFilter(RecordFilter):
         upper = ceql.Comparison(ceql.Field((self._cursor_field,)), "<=", ceql.Text(end)) if end else None
         expression = ceql.conjoin(lower, upper, self._user_filter)
         return ceql.compile_predicate(expression) if expression is not None else None
-
-
-@dataclass
-class HubGenericObjects(RecordExtractor):
-    """Reads the hub's `GET /objects` (a plain array of names) as one record per generic object.
-
-    Objects that already have a named stream (`named_objects`, listed in the manifest beside
-    those streams) are left out; the rest become streams named in snake case
-    (`purchase-orders` -> `purchase_orders`, `bulk/jobs` -> `bulk_jobs`).
-    """
-
-    parameters: InitVar[Mapping[str, Any]]
-    config: Config
-    named_objects: list[str] = field(default_factory=list)
-
-    def extract_records(self, response: requests.Response) -> Iterable[Mapping[str, Any]]:
-        names = response.json()
-        if not isinstance(names, list):
-            raise AirbyteTracedException(
-                message="The hub's list of objects (GET /objects) is not a JSON array of names.",
-                internal_message=f"Unexpected /objects body: {str(names)[:200]}",
-                failure_type=FailureType.system_error,
-            )
-        for name in names:
-            if isinstance(name, str) and name not in self.named_objects:
-                yield {"object_name": name, "stream_name": re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()}
 
 
 @dataclass

@@ -9,7 +9,7 @@
   title the form shows.
 - `token_endpoint_refusal`: an answer of Sendoso's OAuth token endpoint, mapped by its OAuth
   error code (RFC 6749 section 5.2) to the credential it is about.
-- `HubCredentialErrors`: the hub's 401 and 403, mapped to which of its three secrets to fix.
+- `hub_refusal`: the hub's 401 and 403, mapped to which of its three secrets to fix.
 - `shorten`: how every message here (and elsewhere in the connector) quotes a value.
 
 Each credential message ends with where to get a right value (`_WHERE`), the same text
@@ -19,22 +19,19 @@ whichever way the credential turned out to be wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import InitVar, dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
+import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.requesters.error_handlers.error_handler import DeclarativeErrorHandler
-from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution
-from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-from source_sendoso.spec import connection_specification
 
 # --- quoting a value ------------------------------------------------------------------------
 
@@ -88,9 +85,16 @@ _WHERE_TOGETHER: Dict[Tuple[str, str], str] = {
 _TOKEN_URL = "https://app.sendoso.com/oauth/token"
 
 
+@lru_cache(maxsize=1)
+def _backend_branches() -> list[Mapping[str, Any]]:
+    # The backend's fields are the spine's (manifest.yaml), which the package only adds to.
+    spine = yaml.safe_load((resources.files("source_sendoso") / "manifest.yaml").read_text(encoding="utf-8"))
+    return list(spine["spec"]["connection_specification"]["properties"]["backend"]["oneOf"])
+
+
 def title(name: str) -> str:
     """The form's title of a backend field ("API Secret (OAuth client secret)")."""
-    for branch in connection_specification()["properties"]["backend"]["oneOf"]:
+    for branch in _backend_branches():
         field = branch["properties"].get(name)
         if field and field.get("title"):
             return str(field["title"])
@@ -317,23 +321,3 @@ def hub_refusal(response: requests.Response) -> AirbyteTracedException:
 def _join(words: Iterable[str]) -> str:
     listed = list(words)
     return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
-
-
-@dataclass
-class HubCredentialErrors(DeclarativeErrorHandler):
-    """Fails a hub request answered 401 or 403 with `hub_refusal`; leaves any other answer to the
-    error handler after it (returns no resolution).
-
-    Raised, not returned as FAIL: the CDK's composite handler passes a FAIL on to the next
-    handler, whose own resolution of the status would replace this one.
-    """
-
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
-    max_retries: Optional[int] = None
-    max_time: Optional[int] = None
-
-    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:  # type: ignore[override]
-        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (401, 403):
-            raise hub_refusal(response_or_exception)
-        return None

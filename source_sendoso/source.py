@@ -1,4 +1,5 @@
-"""SourceSendoso: the declarative manifest as an Airbyte source, plus the input checks the CDK lacks."""
+"""SourceSendoso: the package's manifest (the spine and its overlay) as an Airbyte source, plus
+the input checks the CDK lacks."""
 
 from __future__ import annotations
 
@@ -19,18 +20,16 @@ from airbyte_cdk.models import (
     Status,
     SyncMode,
 )
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso import spec
-from source_sendoso.cdk_seams import config_of, use_component_factory
-from source_sendoso.checkpoints import SendosoComponentFactory
+from source_sendoso import overlay
+from source_sendoso.cdk_seams import use_component_factory
 from source_sendoso.filters import check_filters_against_streams
-from source_sendoso.resilience import bound_token_refresh
-from source_sendoso.spec import MANIFEST
+from source_sendoso.oauth import bound_token_refresh
 
 
-class SourceSendoso(YamlDeclarativeSource):
+class SourceSendoso(ConcurrentDeclarativeSource):
     def __init__(
         self,
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
@@ -39,16 +38,16 @@ class SourceSendoso(YamlDeclarativeSource):
         **kwargs: Any,
     ) -> None:
         self._hub_objects: Optional[List[Dict[str, Any]]] = None
-        super().__init__(path_to_yaml=str(MANIFEST), catalog=catalog, config=config, state=state, **kwargs)
-        # Incremental streams checkpoint after every page, not only when they end.
-        use_component_factory(self, SendosoComponentFactory)
+        super().__init__(catalog=catalog, config=config, state=state, source_config=overlay.manifest(), **kwargs)
+        # Pages side by side, hub windows, a checkpoint per page, one budget (overlay.py).
+        use_component_factory(self, overlay.SendosoComponentFactory)
         # The token endpoint is waited on and retried within bounds, its refusals named.
         bound_token_refresh()
 
     @staticmethod
     def connection_specification() -> Mapping[str, Any]:
         """The spec's JSON schema, read from the manifest without building the source."""
-        return spec.connection_specification()
+        return overlay.connection_specification()
 
     def read(
         self,
@@ -98,12 +97,8 @@ class SourceSendoso(YamlDeclarativeSource):
 
     @property
     def dynamic_streams(self) -> List[Dict[str, Any]]:
-        # Generic objects exist only on the hub; the direct API has no /objects to ask.
-        backend = config_of(self).get("backend") or {}
-        if backend.get("backend_type") != "cloud_elements":
-            return []
-        # `/objects` and each object's metadata are asked once per run, although the catalog
-        # check and the read each build the streams. Copies: the CDK edits what it is given.
+        # The hub's `/objects` and each object's metadata are asked once per run, although the
+        # catalog check and the read each build the streams. Copies: the CDK edits what it is given.
         if self._hub_objects is None:
             self._hub_objects = super().dynamic_streams
         return copy.deepcopy(self._hub_objects)

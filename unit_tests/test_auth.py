@@ -18,7 +18,7 @@ from mock_server.read import check_connection, control_configs, errors_of_type, 
 from mock_server.records import user
 from mock_server.requests import SendosoRequestBuilder, token_request
 from mock_server.responses import error_response, json_response, page_response, token_error_response, token_response
-from source_sendoso.resilience import bound_token_refresh
+from source_sendoso.oauth import bound_token_refresh
 
 
 def _users_request(access_token: str):

@@ -76,7 +76,7 @@ def test_the_token_request_is_a_backoff_wrapper_around_one_request() -> None:
 
 def test_one_attempt_of_the_token_request_is_one_request_and_a_5xx_is_a_retryable_failure() -> None:
     # A 500 then a token: the CDK's wrapper would retry into the token, one attempt must not,
-    # and must fail as the exception resilience.bound_token_refresh retries.
+    # and must fail as the exception oauth.bound_token_refresh retries.
     attempt = DeclarativeSingleUseRefreshTokenOauth2Authenticator._make_handled_request.__wrapped__
     with HttpMocker() as http_mocker:
         http_mocker.post(token_request(), [error_response(500, "down"), token_response()])
@@ -133,7 +133,7 @@ def test_importing_the_connector_changes_no_cdk_class_and_building_the_source_bo
     script = (
         "from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeSingleUseRefreshTokenOauth2Authenticator as A\n"
         "from source_sendoso.cdk_seams import is_token_request_replaced\n"
-        "import source_sendoso.run, source_sendoso.resilience\n"
+        "import source_sendoso.run, source_sendoso.oauth\n"
         "print(is_token_request_replaced(A))\n"
         "source_sendoso.source.SourceSendoso()\n"
         "print(is_token_request_replaced(A))\n"

@@ -54,7 +54,7 @@ class PagingTest(TestCase):
 
         output = read_stream("users", ConfigBuilder().with_per_page(2).build(), expecting_exception=True)
 
-        # Asked again twice (a one-off stale page is retried, source_sendoso/resilience.py), then failed.
+        # Asked again twice (a one-off stale page is retried, source_sendoso/error_handlers.py), then failed.
         http_mocker.assert_number_of_calls(second_page, 3)
         error = next(m.trace.error for m in output.errors if "with a page it had already sent (page 1)" in m.trace.error.message)
         assert error.failure_type == FailureType.transient_error

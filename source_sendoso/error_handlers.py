@@ -1,47 +1,32 @@
-"""What the connector does when Sendoso, the hub or the token endpoint misbehave in ways the
-CDK would otherwise take for success, or wait on for minutes.
+"""The error handlers the manifest names: answers the CDK would take for success, or misname.
 
-- `ResponseGuard`: first in every requester's error handlers. A 200 whose body is not JSON
-  (cut short, or empty) is read by the CDK's JSON decoder as a page without records, which
-  ends paging: every later page would be silently lost. A page that is not the page asked
-  for (a Sendoso page whose `current_page` says another; a hub page byte for byte the page
-  before it: a server or proxy serving a stale page) would deliver its records twice. Both
-  are retried instead. And a hub 404 that only says "No <things> found" is an
-  empty result, not a failure.
-- `bound_token_refresh()` (applied by `SourceSendoso.__init__`): the CDK waits on the OAuth token endpoint without a timeout,
-  retries a failing one for up to 300 s and then fails with an unexplained system error.
-  Here an attempt gets 30 s, failures are retried a few times over about a minute at most,
-  then the sync fails as a transient error that names the endpoint. An answer that refuses
-  the request (a 4xx other than 429) is not retried: it fails as the config error that
-  names the credential its OAuth error code is about (`config_errors.token_endpoint_refusal`).
+- `ResponseGuard`, first in every requester's chain. A 200 whose body is not JSON (cut short,
+  empty) would be read as a page without records, which ends paging: every later page lost. A
+  page that is not the one asked for (a Sendoso page whose `current_page` says another; a hub
+  page byte for byte the one before it) would deliver its records twice. Both are retried. A
+  hub 404 that only says "No <things> found" is an empty result, not a failure.
+- `HubCredentialErrors`: a hub 401 or 403 as the config error that names the secret to fix.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import re
 import threading
-import time
 from dataclasses import InitVar, dataclass
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import backoff
 import orjson
 import requests
 
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeSingleUseRefreshTokenOauth2Authenticator
 from airbyte_cdk.sources.declarative.requesters.error_handlers.error_handler import DeclarativeErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
-from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso.cdk_seams import replace_token_request
-from source_sendoso.config_errors import token_endpoint_refusal
+from source_sendoso.config_errors import hub_refusal
 
 logger = logging.getLogger("airbyte")
 
@@ -183,138 +168,21 @@ def _shown_url(response: requests.Response) -> str:
     return f"GET {parts.path}"
 
 
-# --- the OAuth token endpoint ------------------------------------------------------------
+@dataclass
+class HubCredentialErrors(DeclarativeErrorHandler):
+    """Fails a hub request answered 401 or 403 with `config_errors.hub_refusal`; leaves any other
+    answer to the error handler after it (returns no resolution).
 
-TOKEN_MAX_TRIES = 6
-TOKEN_MAX_TIME_SECONDS = 60
-# A token answer is small and quick; the API's own requests wait 60 s for a page.
-TOKEN_ATTEMPT_TIMEOUT_SECONDS = 30
-
-_TOKEN_TRANSIENT = (
-    DefaultBackoffException,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-)
-
-
-def _describe(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, requests.Response):
-        return f"HTTP {response.status_code}"
-    if isinstance(error, TokenRequestTimedOut):
-        return str(error)
-    return type(error).__name__
-
-
-class TokenRequestTimedOut(requests.exceptions.ReadTimeout):
-    """The token endpoint did not answer one attempt in time."""
-
-
-def _within(seconds: float, request_once: Callable[[Any], Any], authenticator: Any) -> Any:
-    """`request_once(authenticator)`, or a Timeout once `seconds` have passed.
-
-    The CDK sends the token request with no timeout at all: an endpoint that accepts the
-    connection and never answers would hold the sync forever. The request runs in a daemon
-    thread; one that is given up on is left to end on its own (it holds a socket, nothing else).
+    Raised, not returned as FAIL: the CDK's composite handler passes a FAIL on to the next
+    handler, whose own resolution of the status would replace this one.
     """
-    outcome: Dict[str, Any] = {}
 
-    def attempt() -> None:
-        try:
-            outcome["token"] = request_once(authenticator)
-        except BaseException as error:  # handed to the caller's thread as it is
-            outcome["error"] = error
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    max_retries: Optional[int] = None
+    max_time: Optional[int] = None
 
-    worker = threading.Thread(target=attempt, name="oauth-token-request", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise TokenRequestTimedOut(f"no answer within {seconds:g} s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["token"]
-
-
-def _again(failure: AirbyteTracedException) -> AirbyteTracedException:
-    return AirbyteTracedException(message=failure.message, internal_message=failure.internal_message, failure_type=failure.failure_type)
-
-
-def bound_token_refresh(
-    authenticator_class: type[DeclarativeSingleUseRefreshTokenOauth2Authenticator] = DeclarativeSingleUseRefreshTokenOauth2Authenticator,
-    max_tries: int = TOKEN_MAX_TRIES,
-    max_time: float = TOKEN_MAX_TIME_SECONDS,
-    attempt_timeout: float = TOKEN_ATTEMPT_TIMEOUT_SECONDS,
-) -> None:
-    """Replaces the token request's retry loop (300 s, then a system error) for this class.
-
-    The request itself is the CDK's, unchanged: only how long one attempt may take, how long
-    it is retried, and what the failure says when the endpoint stays down or refuses the
-    credentials. Applied once, from `SourceSendoso.__init__`; a CDK whose token request is not
-    what `cdk_seams.replace_token_request` relies on is left as it is.
-    """
-    replace_token_request(
-        authenticator_class, functools.partial(_bounded, max_tries=max_tries, max_time=max_time, attempt_timeout=attempt_timeout)
-    )
-
-
-def _bounded(request_once: Callable[[Any], Any], *, max_tries: int, max_time: float, attempt_timeout: float) -> Callable[[Any], Any]:
-    """The token request: `request_once` (one attempt of the CDK's), within these bounds."""
-
-    def log_retry(details: Mapping[str, Any]) -> None:
-        logger.info(
-            f"The OAuth token endpoint failed ({_describe(details['exception'])}) after {details['tries']} tries; "
-            f"waiting {details['wait']:.1f} s then retrying."
-        )
-
-    retried = backoff.on_exception(
-        backoff.expo,
-        _TOKEN_TRANSIENT,
-        max_tries=max_tries,
-        max_time=max_time,
-        on_backoff=log_retry,
-        logger=None,
-    )(functools.partial(_within, attempt_timeout, request_once))
-
-    @functools.wraps(request_once)
-    def make_handled_request(self: Any) -> Any:
-        # The threads reading a stream's pages at once (pages.py) share its authenticator, and
-        # each would ask for a token again after another one's refresh failed: a rejected refresh
-        # token is not sent again, and an endpoint that kept failing is not tried again for as
-        # long as it was tried.
-        endpoint = self.get_token_refresh_endpoint()
-        refresh_token = getattr(self, "get_refresh_token", lambda: None)()
-        rejected_key = ("rejected", hashlib.sha256(str(refresh_token).encode()).hexdigest())
-        given_ups = self.__dict__.setdefault("_sendoso_given_up", {})
-        for key in (rejected_key, ("down", endpoint)):
-            given_up = given_ups.get(key)
-            if given_up is not None and time.monotonic() < given_up[0]:
-                raise _again(given_up[1])
-        try:
-            return retried(self)
-        except _TOKEN_TRANSIENT as error:
-            failure = AirbyteTracedException(
-                message=(
-                    f"Sendoso's OAuth token endpoint ({endpoint}) kept failing ({_describe(error)}), so no access "
-                    f"token could be obtained in {max_tries} attempts over at most {max_time:.0f} s. "
-                    "Sendoso may be down: retry the sync later. "
-                    "If the token URL was changed in the config, check it."
-                ),
-                internal_message=f"Token refresh failed after retries: {error!r}",
-                failure_type=FailureType.transient_error,
-            )
-            given_ups[("down", endpoint)] = (time.monotonic() + max_time, failure)
-            raise failure from error
-        except (requests.exceptions.HTTPError, AirbyteTracedException) as error:
-            # A refusal reaches here as it came, or (for the codes of the CDK's
-            # `refresh_token_error_*`) as the CDK's "refresh token rejected" error around it,
-            # which is what a wrong API secret would be called too. Both are read here only.
-            refused = error if isinstance(error, requests.exceptions.HTTPError) else error.__cause__
-            response = getattr(refused, "response", None)
-            refusal = token_endpoint_refusal(response) if isinstance(response, requests.Response) else error
-            if isinstance(refusal, AirbyteTracedException) and refusal.failure_type == FailureType.config_error:
-                given_ups[rejected_key] = (float("inf"), refusal)
-            if refusal is error:
-                raise
-            raise refusal from error
-
-    return make_handled_request
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]]) -> Optional[ErrorResolution]:  # type: ignore[override]
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (401, 403):
+            raise hub_refusal(response_or_exception)
+        return None
