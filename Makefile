@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: setup demo lint test bench lock clean
+.PHONY: setup demo lint test bench builder lock clean
 
 # The runtime dependencies are installed from the lock, exactly as the image installs them (every
 # version pinned, every file checked against its hash), so the tests run on the tree the image
@@ -42,6 +42,11 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# The Builder edition (builder/manifest.yaml), written from the spine (source_sendoso/manifest.yaml):
+# run after changing the spine or a schema; a test fails while the two differ.
+builder: setup
+	$(BIN)/python -m builder
 
 # Rewrites the lock after a change to the runtime dependencies in pyproject.toml. Versions the
 # lock already has are kept where they still fit; `make lock UPGRADE=--upgrade` takes the latest.
