@@ -3,22 +3,33 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-LOCK   := requirements.lock
 
-.PHONY: setup demo lint test bench builder lock clean
+# Poetry installs .venv from poetry.lock. It runs from an environment of its own inside .venv,
+# as Poetry's documentation asks: in the environment it manages, installing the lock could
+# replace a package Poetry itself runs on. .venv/bin/poetry links to it. Its version range is
+# pyproject.toml's `requires-poetry` (Poetry refuses to work on the project outside it).
+POETRY_ENV     := $(VENV)/poetry
+POETRY         := $(BIN)/poetry
+POETRY_VERSION  = $(shell sed -n 's/^requires-poetry *= *"\([^"]*\)".*/\1/p' pyproject.toml)
+# Whatever environment the caller has active, Poetry works on .venv.
+RUN_POETRY     := env -u CONDA_PREFIX VIRTUAL_ENV=$(CURDIR)/$(VENV) $(POETRY)
 
-# The runtime dependencies are installed from the lock, exactly as the image installs them (every
-# version pinned, every file checked against its hash), so the tests run on the tree the image
-# ships; the development tools come from pyproject.toml's ranges, with the runtime tree held at
-# the lock (pip refuses hashes in a constraints file, hence the copy without them).
-$(STAMP): pyproject.toml sendoso_sandbox/pyproject.toml $(LOCK)
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
-	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' $(LOCK) > $(VENV)/lock-constraints.txt
-	$(BIN)/python -m pip install --quiet -e ./sendoso_sandbox -e '.[dev]' -c $(VENV)/lock-constraints.txt
+.PHONY: setup poetry demo lint test bench builder lock clean
+
+# `poetry sync` makes .venv hold exactly the lock's runtime and dev groups, every file checked
+# against its hash in the lock, plus the connector and the sandbox (the dev group's path
+# dependency) installed editable from the checkout; the image installs the same lock's runtime group.
+$(STAMP): pyproject.toml poetry.lock poetry.toml sendoso_sandbox/pyproject.toml
+	@$(MAKE) --no-print-directory poetry
+	$(RUN_POETRY) sync --no-interaction --quiet
 	@touch $(STAMP)
+
+poetry:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(POETRY_ENV)/bin/python || $(PYTHON) -m venv $(POETRY_ENV)
+	$(POETRY_ENV)/bin/python -m pip install --quiet "poetry$(POETRY_VERSION)"
+	@ln -sfn ../poetry/bin/poetry $(POETRY)
 
 setup: $(STAMP)
 
@@ -48,16 +59,11 @@ bench: setup
 builder: setup
 	$(BIN)/python -m builder
 
-# Rewrites the lock after a change to the runtime dependencies in pyproject.toml. Versions the
-# lock already has are kept where they still fit; `make lock UPGRADE=--upgrade` takes the latest.
-# It needs only uv (a development extra), not `setup`: an old lock may not fit the new ranges.
-$(BIN)/uv:
-	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$$(grep -o '"uv[<>=~!][^"]*"' pyproject.toml | tr -d '"')"
-
-lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes $(UPGRADE) \
-		--custom-compile-command 'make lock' --quiet --output-file $(LOCK)
+# Rewrites poetry.lock after a change to the dependencies in pyproject.toml, keeping every
+# locked version that still fits; `make lock UPGRADE=1` resolves everything anew, to the newest.
+# It needs only Poetry, not `setup`: an old lock may not fit the new ranges.
+lock: poetry
+	$(RUN_POETRY) lock --no-interaction $(if $(UPGRADE),--regenerate)
 
 clean:
 	rm -rf $(VENV) .venv-pyairbyte build dist *.egg-info sendoso_sandbox/build sendoso_sandbox/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -6,15 +6,16 @@ plain Python and checks the result the way a user of the image would:
 1. the build context: the repository minus what `.dockerignore` leaves out, copied with
    its symlinks as they are (as `COPY . .` does), into a temporary folder, so the build
    writes nothing (build/, *.egg-info) into the shared checkout;
-2. `pip wheel --no-deps` there, as the builder stage does;
+2. `poetry build --format wheel` there (poetry-core, the build backend), as the builder
+   stage does, with the development environment's Poetry;
 3. a fresh virtual environment (the clean base image), then, as the final stage does,
-   `pip install --require-hashes -r requirements.lock` (every package pinned, every file
-   checked against its hash; pip refuses a dependency the lock lacks) and `pip install
-   --no-deps <wheel>`. The dependencies come from the package index as the lock names them,
-   never from the development environment: reusing its site-packages would hide a dependency
-   the lock or the wheel fails to declare. `pip check` then proves that the locked tree
-   satisfies what the wheel declares. This is the slow part of the suite: a few minutes
-   on 2 busy cores, most of it unpacking numpy, pandas and grpcio.
+   `poetry install --only main --no-root` from pyproject.toml and poetry.lock alone (the
+   lock's runtime group, every package pinned, every file checked against its hash) and
+   `pip install --no-deps <wheel>`. The dependencies come from the package index as the lock
+   names them, never from the development environment: reusing its site-packages would hide
+   a dependency the lock or the wheel fails to declare. `pip check` then proves that the
+   locked tree satisfies what the wheel declares. This is the slow part of the suite: a
+   minute or more on 2 busy cores, most of it unpacking numpy, pandas and grpcio.
 4. `source-sendoso spec` and `source-sendoso discover` from that environment, from a
    neutral working directory, with a config whose hosts cannot resolve: discover on the
    direct backend reads its streams from the manifest and makes no HTTP call;
@@ -42,6 +43,11 @@ import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from sandbox import RunningSandbox, configured_catalog
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECT_STREAMS = {"me", "users", "groups", "group_members", "touches", "sends", "marketplace_products"}
@@ -175,6 +181,14 @@ def _clean_env() -> Dict[str, str]:
     return env
 
 
+def poetry() -> str:
+    """The Poetry `make setup` links into the development environment, else the one on PATH."""
+    beside = Path(sys.executable).parent / "poetry"
+    found = str(beside) if beside.exists() else shutil.which("poetry")
+    assert found, "no Poetry in this environment or on PATH: run `make setup`"
+    return found
+
+
 @dataclass
 class Image:
     """A stand-in for the built image: the wheel, and an environment it was installed in."""
@@ -218,8 +232,9 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
 
     started = time.monotonic()
     wheels = base / "wheels"
-    # The builder stage: RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
-    _run([sys.executable, *PIP, "wheel", "--no-deps", "--wheel-dir", str(wheels), "."], cwd=context, env=env, timeout=600)
+    # The builder stage: RUN POETRY_VIRTUALENVS_CREATE=false poetry build --format wheel --output /wheels
+    build_env = {**env, "POETRY_VIRTUALENVS_CREATE": "false"}
+    _run([poetry(), "build", "--no-interaction", "--format", "wheel", "--output", str(wheels)], cwd=context, env=build_env, timeout=600)
     (wheel,) = wheels.glob("*.whl")
     timings["wheel"] = time.monotonic() - started
 
@@ -227,10 +242,18 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     venv = base / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], cwd=base, env=env, timeout=300)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    # The final stage (the pip cache is allowed here: it only saves downloads, and every file
-    # is checked against the lock's hashes all the same):
-    # RUN python -m pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock
-    _run([str(python), *PIP, "install", "--require-hashes", "-r", str(context / "requirements.lock")], cwd=base, env=env, timeout=900)
+    # The final stage, which mounts only pyproject.toml and poetry.lock (Poetry's cache is
+    # allowed here as there: it only saves downloads, and every file is checked against the
+    # lock's hashes all the same). The image's Poetry installs into the Python its own
+    # environment was made from; here VIRTUAL_ENV points it at the fresh environment.
+    # RUN poetry install --directory /tmp/project --only main --no-root
+    project = base / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "poetry.lock"):
+        shutil.copy2(context / name, project / name)
+    install_env = {**env, "VIRTUAL_ENV": str(venv), "POETRY_VIRTUALENVS_CREATE": "false"}
+    install = [poetry(), "install", "--directory", str(project), "--only", "main", "--no-root", "--no-interaction"]
+    _run(install, cwd=base, env=install_env, timeout=900)
     # RUN python -m pip install --no-cache-dir --no-deps /wheels/*.whl
     _run([str(python), *PIP, "install", "--no-deps", str(wheel)], cwd=base, env=env, timeout=300)
     timings["install"] = time.monotonic() - started
@@ -267,7 +290,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         assert ignore.excludes(left_out), left_out
     for kept in (
         "pyproject.toml",
-        "requirements.lock",
+        "poetry.lock",
         "README.md",
         "source_sendoso/manifest.yaml",
         "source_sendoso/schemas",
@@ -279,8 +302,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
 
 
 def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Image) -> None:
-    assert (image.context / "source_sendoso" / "schemas").is_symlink()  # built from the tree as it is
-    expected_schemas = sorted(path.name for path in (ROOT / "schemas").glob("*.json"))
+    expected_schemas = sorted(path.name for path in (ROOT / "source_sendoso" / "schemas").glob("*.json"))
     assert expected_schemas
 
     with zipfile.ZipFile(image.wheel) as wheel:
@@ -328,12 +350,14 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(image: Image) -> No
     _run([str(python), *PIP, "check"], cwd=image.workdir, env=image.env, timeout=120)
 
 
-def _locked_for_this_interpreter(lock_text: str) -> Dict[str, str]:
-    """The lock's pins that pip installs on this interpreter (its markers evaluated here)."""
+def _runtime_locked_for_this_interpreter(lock_text: str) -> Dict[str, str]:
+    """The lock's runtime group as Poetry installs it on this interpreter (its markers evaluated here)."""
     pins = {}
-    for match in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)(?: ; ([^\\\n]+?))?\s*\\?$", lock_text, re.M):
-        if match.group(3) is None or Marker(match.group(3)).evaluate():
-            pins[canonicalize_name(match.group(1))] = match.group(2)
+    for package in tomllib.loads(lock_text)["package"]:
+        markers = package.get("markers")
+        marker = markers.get("main") if isinstance(markers, dict) else markers
+        if "main" in package["groups"] and (marker is None or Marker(marker).evaluate()):
+            pins[canonicalize_name(package["name"])] = package["version"]
     return pins
 
 
@@ -342,7 +366,7 @@ def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(im
     listed = json.loads(_run([str(image.bin / "python"), "-c", code], cwd=image.workdir, env=image.env, timeout=120).stdout)
     installed = {canonicalize_name(name): version for name, version in listed}
 
-    locked = _locked_for_this_interpreter((image.context / "requirements.lock").read_text(encoding="utf-8"))
+    locked = _runtime_locked_for_this_interpreter((image.context / "poetry.lock").read_text(encoding="utf-8"))
     assert installed.pop("source-sendoso") == image.wheel.name.split("-")[1]
     installed.pop("pip")  # the environment's own installer, as in the base image
     assert installed == locked
