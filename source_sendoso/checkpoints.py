@@ -59,7 +59,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
-from source_sendoso.pages import is_page_slice
+from source_sendoso.slices import RESUME_PAGE, is_page_slice
 from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 PASS = "pass"
@@ -230,7 +230,7 @@ class PageCheckpointCursor(WrappedCursor):
                 stream_slice = StreamSlice(
                     partition=stream_slice.partition,
                     cursor_slice=stream_slice.cursor_slice,
-                    extra_fields={**stream_slice.extra_fields, "resume_page": self.resume_page},
+                    extra_fields={**stream_slice.extra_fields, RESUME_PAGE: self.resume_page},
                 )
             self._slice = stream_slice
             yield stream_slice

@@ -29,33 +29,16 @@ from airbyte_cdk.models import (
     Type,
 )
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
-from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso import ceql
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
-from source_sendoso.filters import stream_filter
-from source_sendoso.windows import is_window
-
-
-@dataclass
-class SendosoPageIncrement(PageIncrement):
-    """Sendoso's `page`/`per_page` paging, first page 1.
-
-    A class of its own so that pages.py can tell a Sendoso page-numbered list, whose pages it
-    reads several at a time, from any other paging. The CDK's PageIncrement stops on a short or
-    empty page; a page that repeats another never gets here (resilience.ResponseGuard).
-    """
-
-    start_from_page: int = 1
 
 
 @dataclass
@@ -384,52 +367,6 @@ def _boolean(value: Any) -> Any:
         if lowered == "false":
             return False
     return value
-
-
-@dataclass
-class CeqlRecordFilter(RecordFilter):
-    """Keeps the records the stream's CEQL condition selects.
-
-    The condition is the user's filter for this stream (config `stream_filters`) AND, on an
-    incremental stream, `<cursor> >= <slice start>` (and `<= <slice end>` in a window of the
-    cursor, windows.py, so that a record is kept by exactly one window even from a hub that
-    ignores `where=`): one expression, compiled once per slice, with the same meaning the hub
-    gives it when it is pushed down as `where=`.
-    """
-
-    parameters: InitVar[Mapping[str, Any]]
-    config: Config
-    condition: str = ""
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        parameters = parameters or {}
-        self._stream_name: str = parameters.get("name", "")
-        self._cursor_field: str = parameters.get("cursor_field", "")
-        self._user_filter = stream_filter(self.config, self._stream_name)
-        self._compiled: dict[tuple[Optional[str], Optional[str]], Optional[Callable[[Mapping[str, Any]], bool]]] = {}
-
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
-        start = stream_slice.get("start_time") if (stream_slice and self._cursor_field) else None
-        end = stream_slice.get("end_time") if (stream_slice and self._cursor_field and is_window(stream_slice)) else None
-        try:
-            predicate = self._compiled[start, end]
-        except KeyError:
-            predicate = self._compiled[start, end] = self._compile(start, end)
-        if predicate is None:
-            return records
-        return filter(predicate, records)
-
-    def _compile(self, start: Optional[str], end: Optional[str]) -> Optional[Callable[[Mapping[str, Any]], bool]]:
-        lower = ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
-        upper = ceql.Comparison(ceql.Field((self._cursor_field,)), "<=", ceql.Text(end)) if end else None
-        expression = ceql.conjoin(lower, upper, self._user_filter)
-        return ceql.compile_predicate(expression) if expression is not None else None
 
 
 @dataclass

@@ -1,19 +1,23 @@
-"""The user's per-stream CEQL filters (config `stream_filters`): read, checked, looked up."""
+"""The user's per-stream CEQL filters (config `stream_filters`): read, checked, pushed down to the
+hub, and evaluated on every record with the cursor's condition (`CeqlRecordFilter`)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping, MutableMapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, Optional, Sequence
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import ConfigTransformation
 from airbyte_cdk.sources.declarative.validators.validation_strategy import ValidationStrategy
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso import ceql
+from source_sendoso.slices import is_window
 
 
 @lru_cache(maxsize=None)
@@ -140,3 +144,49 @@ class PushDownFilters(ConfigTransformation):
                 text = ceql.render(expression)
                 rendered[stream] = f"({text})" if isinstance(expression, ceql.Or) else text
         config["ceql_where"] = rendered
+
+
+@dataclass
+class CeqlRecordFilter(RecordFilter):
+    """Keeps the records the stream's CEQL condition selects.
+
+    The condition is the user's filter for this stream (config `stream_filters`) AND, on an
+    incremental stream, `<cursor> >= <slice start>` (and `<= <slice end>` in a window of the
+    cursor, windows.py, so that a record is kept by exactly one window even from a hub that
+    ignores `where=`): one expression, compiled once per slice, with the same meaning the hub
+    gives it when it is pushed down as `where=`.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    config: Config
+    condition: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        parameters = parameters or {}
+        self._stream_name: str = parameters.get("name", "")
+        self._cursor_field: str = parameters.get("cursor_field", "")
+        self._user_filter = stream_filter(self.config, self._stream_name)
+        self._compiled: dict[tuple[Optional[str], Optional[str]], Optional[Callable[[Mapping[str, Any]], bool]]] = {}
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        start = stream_slice.get("start_time") if (stream_slice and self._cursor_field) else None
+        end = stream_slice.get("end_time") if (stream_slice and self._cursor_field and is_window(stream_slice)) else None
+        try:
+            predicate = self._compiled[start, end]
+        except KeyError:
+            predicate = self._compiled[start, end] = self._compile(start, end)
+        if predicate is None:
+            return records
+        return filter(predicate, records)
+
+    def _compile(self, start: Optional[str], end: Optional[str]) -> Optional[Callable[[Mapping[str, Any]], bool]]:
+        lower = ceql.Comparison(ceql.Field((self._cursor_field,)), ">=", ceql.Text(start)) if start else None
+        upper = ceql.Comparison(ceql.Field((self._cursor_field,)), "<=", ceql.Text(end)) if end else None
+        expression = ceql.conjoin(lower, upper, self._user_filter)
+        return ceql.compile_predicate(expression) if expression is not None else None

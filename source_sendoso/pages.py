@@ -51,6 +51,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.paginator import (
     page_size_override_kwargs,
     stream_slice_kwargs,
 )
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.page_increment import PageIncrement
 from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
@@ -61,7 +62,7 @@ from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.types import Config, StreamSlice
 
 from source_sendoso.cdk_seams import replace_slicer_and_retriever, slicer_and_retriever_of
-from source_sendoso.components import SendosoPageIncrement
+from source_sendoso.slices import FIRST_PAGE, LISTING
 
 LOGGER = logging.getLogger("airbyte")
 
@@ -71,11 +72,7 @@ LOGGER = logging.getLogger("airbyte")
 # read 91% at 750 ms. More would only add threads.
 DEFAULT_MAX_CONCURRENT_REQUESTS = 8
 
-# Extra fields of a page slice. `first_page` is read by the manifest's `sendoso_requester`, which
-# asks for it by number (page 1 is asked for without `page`, as Sendoso documents its first page).
-FIRST_PAGE = "first_page"
 _TAKE_NEXT = -1  # page_read: the lane takes the lowest page left
-_LISTING = "listing"
 
 
 def max_concurrent_requests(config: Config) -> int:
@@ -84,8 +81,16 @@ def max_concurrent_requests(config: Config) -> int:
     return value if type(value) is int and value >= 1 else DEFAULT_MAX_CONCURRENT_REQUESTS
 
 
-def is_page_slice(stream_slice: Optional[Mapping[str, Any]]) -> bool:
-    return isinstance(stream_slice, StreamSlice) and _LISTING in stream_slice.extra_fields
+@dataclass
+class SendosoPageIncrement(PageIncrement):
+    """Sendoso's `page`/`per_page` paging, first page 1.
+
+    A class of its own so that a Sendoso page-numbered list, whose pages are read several at a
+    time, is told from any other paging. The CDK's PageIncrement stops on a short or empty page;
+    a page that repeats another never gets here (error_handlers.ResponseGuard).
+    """
+
+    start_from_page: int = 1
 
 
 class PassProgress(Protocol):
@@ -176,7 +181,7 @@ class Listing:
     def _hand_out(self, stream_slice: StreamSlice, first: Optional[int]) -> StreamSlice:
         with self._changed:
             self._unfinished += 1
-        extra = {**stream_slice.extra_fields, _LISTING: self, FIRST_PAGE: first}
+        extra = {**stream_slice.extra_fields, LISTING: self, FIRST_PAGE: first}
         return StreamSlice(partition=stream_slice.partition, cursor_slice=stream_slice.cursor_slice, extra_fields=extra)
 
     def _pass_done(self) -> bool:
@@ -303,7 +308,7 @@ def _total(response: requests.Response, key: str) -> Optional[int]:
 
 
 def _listing_of(stream_slice: Optional[StreamSlice]) -> Optional[Listing]:
-    return stream_slice.extra_fields.get(_LISTING) if isinstance(stream_slice, StreamSlice) else None
+    return stream_slice.extra_fields.get(LISTING) if isinstance(stream_slice, StreamSlice) else None
 
 
 @dataclass

@@ -69,17 +69,13 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
+from source_sendoso.slices import WINDOW, is_window
 from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
-WINDOW = "window"  # extra field of a window's slice: the requester bounds its where at both ends
 WINDOWS = "windows"  # entry of the state: the windows read whole beyond the cursor
 # A window's end is one cursor unit before the next one's start (the CDK's cursor merges them).
 _UNIT = timedelta(milliseconds=1)
-
-
-def is_window(stream_slice: Optional[Mapping[str, Any]]) -> bool:
-    return isinstance(stream_slice, StreamSlice) and bool(stream_slice.extra_fields.get(WINDOW))
 
 
 @dataclass(frozen=True)

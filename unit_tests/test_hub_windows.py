@@ -24,8 +24,9 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant
-from source_sendoso.components import CeqlRecordFilter
-from source_sendoso.windows import CursorWindows, WindowRead, WindowsRead, is_window
+from source_sendoso.filters import CeqlRecordFilter
+from source_sendoso.slices import is_window
+from source_sendoso.windows import CursorWindows, WindowRead, WindowsRead
 
 START, END = "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"
 
