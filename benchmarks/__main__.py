@@ -1,6 +1,6 @@
 """`make bench`: the connector's performance, each figure beside its baseline.
 
-    .venv/bin/python -m benchmarks                 # everything, about 15 minutes on 2 cores
+    .venv/bin/python -m benchmarks                 # everything, about 20 minutes on 2 cores
     .venv/bin/python -m benchmarks --only throughput rate --runs 5
     .venv/bin/python -m benchmarks --quick         # small scales, one run: a smoke test
     .venv/bin/python -m benchmarks --table         # README's table from results.json, nothing run
