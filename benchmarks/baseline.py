@@ -1,6 +1,7 @@
-"""The baseline: a plain client (`requests` + `json`) that reads `sends` like the connector.
+"""The baselines: plain clients (`requests` + `json`) that read `sends` like the connector.
 
     python -m benchmarks.baseline --config CONFIG.json > sink.jsonl
+    python -m benchmarks.baseline --bare --config CONFIG.json > sink.jsonl
 
 It fetches the same pages the connector fetches (same URL, same paging, on the hub the same
 `where=`), and writes the same Airbyte RECORD lines: the same record data with the derived
@@ -11,6 +12,10 @@ then one STATE line. It has no framework, no schema, no
 error handling beyond `raise_for_status`: it is the cost of the work itself, which the
 connector is compared with. Only the benchmark's own filter (`current_total_cost IS NOT
 NULL`, or none) is understood; anything else is refused rather than silently ignored.
+
+`--bare` is the floor under both: the same requests (on the hub the same `where=`, which the
+sandbox evaluates), each page parsed and each send written as it came in a RECORD line,
+with nothing derived, converted or filtered and no STATE line.
 """
 
 from __future__ import annotations
@@ -120,6 +125,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--start", default="1970-01-01T00:00:00.000000Z", help="cursor start, as the connector writes it")
+    parser.add_argument("--bare", action="store_true", help="write the sends as they came: no cursor, no UTC, no filter, no state")
     args = parser.parse_args(argv)
     config = json.load(open(args.config))
     backend = config["backend"]
@@ -133,6 +139,14 @@ def main(argv: Optional[list[str]] = None) -> None:
 
     out = sys.stdout
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    if args.bare:
+        for sends in pages:
+            for send in sends:
+                out.write(
+                    dumps({"type": "RECORD", "record": {"stream": "sends", "data": send, "emitted_at": int(time.time() * 1000)}}) + "\n"
+                )
+        out.flush()
+        return
     latest = None
     for sends in pages:
         for send in sends:

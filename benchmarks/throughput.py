@@ -14,6 +14,12 @@ transformation or filter; `benchmarks/variant.py --bare-sends`), for what the CD
 before any of this connector's work. On the hub, the third side is the connector reading in one
 pass (`max_concurrent_requests: 1`): with answers this near, the windows that pay at real
 latency (figure 6) only add threads, and this shows what they cost.
+
+On both backends a fourth side, `runs` times, is the bare plain client (`benchmarks.baseline
+--bare`): the same requests, each send written as it came, nothing derived or filtered: what
+fetching, parsing and writing the records costs at the least. Against it, the connector's wall
+time and CPU time (user + system, of its process alone) as ratios connector/bare, and every
+side's CPU microseconds per record.
 """
 
 from __future__ import annotations
@@ -124,8 +130,9 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
             commands = {
                 "connector": read_command(config_path, catalog_path),
                 "baseline": [*baseline_command(), "--config", str(config_path)],
+                "bare": [*baseline_command(), "--bare", "--config", str(config_path)],
             }
-            rounds = {"connector": runs, "baseline": runs}
+            rounds = {"connector": runs, "baseline": runs, "bare": runs}
             if name == "direct" and reference_runs:
                 # The bare CDK's way to read the same pages (benchmarks/variant.py --bare-sends).
                 plain = write_json(folder / f"{name}-config-no-filter.json", sends_config(sb, key, stream_filter=None))
@@ -138,7 +145,7 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
             measured: dict[str, list] = {who: [] for who in commands}
             for i in range(runs):
                 # Alternate who goes first, so drift in the machine's load hits every side alike.
-                order = [who for who in ("baseline", "connector", "bare_cdk", "one_pass") if who in commands and i < rounds[who]]
+                order = [who for who in ("baseline", "connector", "bare", "bare_cdk", "one_pass") if who in commands and i < rounds[who]]
                 if i % 2:
                     order.reverse()
                 for who in order:
@@ -174,6 +181,7 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
                     "records_per_s": summary([r.extra["records_per_s"] for r in results]),
                     "steady_records_per_s": summary([r.extra["steady_records_per_s"] or 0 for r in results]),
                     "wall_s": summary([r.wall_s for r in results]),
+                    "cpu_s": summary([r.cpu_user_s + r.cpu_sys_s for r in results]),
                     "cpu_s_per_1k_records": summary([r.extra["cpu_s_per_1k_records"] for r in results]),
                     "max_rss_mib": summary([r.max_rss_mib for r in results]),
                     "records": results[0].records,
@@ -190,11 +198,20 @@ def run(scale: int = 200_000, runs: int = 3, backends: tuple[str, ...] = ("direc
             entry["steady_ratio"] = (
                 entry["connector"]["steady_records_per_s"]["median"] / entry["baseline"]["steady_records_per_s"]["median"]
             )
+            # Time, not rate: how many times the bare client's wall and CPU the connector takes.
+            entry["bare_wall_ratio"] = entry["connector"]["wall_s"]["median"] / entry["bare"]["wall_s"]["median"]
+            entry["bare_cpu_ratio"] = entry["connector"]["cpu_s"]["median"] / entry["bare"]["cpu_s"]["median"]
+            entry["bare_pair_wall_ratios"] = summary([c.wall_s / b.wall_s for c, b in zip(measured["connector"], measured["bare"])])
+            entry["baseline_wall_ratio"] = entry["connector"]["wall_s"]["median"] / entry["baseline"]["wall_s"]["median"]
+            entry["baseline_cpu_ratio"] = entry["connector"]["cpu_s"]["median"] / entry["baseline"]["cpu_s"]["median"]
             entry["sandbox_alone_vs_baseline"] = alone["records_per_s"] / entry["baseline"]["records_per_s"]["median"]
             entry["records_identical"] = True
             for reference in ("bare_cdk", "one_pass"):
                 if reference in entry:
                     entry[f"{reference}_ratio"] = entry[reference]["records_per_s"]["median"] / entry["baseline"]["records_per_s"]["median"]
             out["backends"][name] = entry
-            log(f"throughput/{name}: connector/baseline = {entry['ratio']:.2f}")
+            log(
+                f"throughput/{name}: connector/baseline = {entry['ratio']:.2f} (records/s); connector/bare = "
+                f"{entry['bare_wall_ratio']:.2f} (wall), {entry['bare_cpu_ratio']:.2f} (CPU)"
+            )
     return out
