@@ -43,4 +43,4 @@ ENV AIRBYTE_ENTRYPOINT="source-sendoso"
 ENTRYPOINT ["source-sendoso"]
 
 LABEL io.airbyte.name=airbyte/source-sendoso
-LABEL io.airbyte.version=1.1.0
+LABEL io.airbyte.version=1.2.0
