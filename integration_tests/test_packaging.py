@@ -261,6 +261,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         "source_sendoso.egg-info/PKG-INFO",
         "sendoso_sandbox/store.py",
         "sendoso_sandbox/pyproject.toml",
+        "harness/connector.py",
         "build/lib/source_sendoso/run.py",
         "dist/source_sendoso-0.1.0-py3-none-any.whl",
     ):
