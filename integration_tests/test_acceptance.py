@@ -648,7 +648,7 @@ def test_two_sequential_incremental_reads(runs: Runs, entry: Dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("entry", INCREMENTAL, ids=entry_ids(INCREMENTAL))
-def test_a_read_from_each_state_checkpoint_returns_exactly_the_records_at_or_after_it(runs: Runs, entry: Dict[str, Any]) -> None:
+def test_a_read_from_each_checkpoint_returns_exactly_the_records_at_or_after_it(runs: Runs, entry: Dict[str, Any]) -> None:
     catalog = runs.incremental_catalog(entry)
     config = runs.config(entry["config_path"])
     full = runs.incremental_read(entry)

@@ -30,7 +30,7 @@ class CheckTest(TestCase):
         http_mocker.assert_number_of_calls(me_endpoint, 1)
 
     @HttpMocker()
-    def test_given_revoked_refresh_token_when_check_then_failed_telling_the_user_to_reauthenticate(self, http_mocker: HttpMocker) -> None:
+    def test_given_revoked_refresh_token_when_check_then_failed_asking_to_reauthenticate(self, http_mocker: HttpMocker) -> None:
         http_mocker.post(token_request(), token_error_response("invalid_grant", 400))
 
         output = check_connection(ConfigBuilder().build(), expecting_exception=True)
@@ -69,7 +69,8 @@ class DiscoverTest(TestCase):
     def test_given_direct_backend_when_discover_then_the_seven_sendoso_streams(self) -> None:
         assert sorted(self._catalog()) == ["group_members", "groups", "marketplace_products", "me", "sends", "touches", "users"]
 
-    def test_given_direct_backend_when_discover_then_groups_and_sends_are_incremental_on_updated_at(self) -> None:
+    def test_given_direct_backend_when_discover_then_groups_and_sends_are_incremental(self) -> None:
+        """`groups` and `sends` are incremental on `updated_at`; the other streams are full refresh only."""
         catalog = self._catalog()
 
         for name in ("groups", "sends"):
@@ -79,5 +80,6 @@ class DiscoverTest(TestCase):
         for name in ("me", "users", "group_members", "touches", "marketplace_products"):
             assert catalog[name].supported_sync_modes == [SyncMode.full_refresh]
 
-    def test_given_direct_backend_when_discover_then_group_members_are_keyed_by_group_and_member(self) -> None:
+    def test_given_direct_backend_when_discover_then_group_members_have_a_two_part_key(self) -> None:
+        """`group_members` are keyed by group and member: `[group_id, id]`."""
         assert self._catalog()["group_members"].source_defined_primary_key == [["group_id"], ["id"]]
