@@ -63,7 +63,7 @@ def _position(next_page: int, highest_seen: Optional[str], backend: str = "sendo
 
 def _one_page_at_a_time() -> ConfigBuilder:
     """Pages read one after another (max_concurrent_requests: 1): records and states in page order.
-    Pages read several at a time are checkpointed too (test_pages.py)."""
+    Pages read several at a time are checkpointed too (test_pages_read_side_by_side.py)."""
     return ConfigBuilder().with_per_page(2).with_max_concurrent_requests(1)
 
 
