@@ -16,8 +16,9 @@ plain Python and checks the result the way a user of the image would:
    satisfies what the wheel declares. This is the slow part of the suite: a few minutes
    on 2 busy cores, most of it unpacking numpy, pandas and grpcio.
 4. `source-sendoso spec` and `source-sendoso discover` from that environment, from a
-   neutral working directory, with a config whose hosts cannot resolve: discover on the
-   direct backend reads its streams from the manifest and makes no HTTP call;
+   neutral working directory, with a config whose hosts cannot resolve (discover on the
+   direct backend reads its streams from the manifest and makes no HTTP call): the same
+   spec and catalog as the checkout's, whose contents the unit tests check;
 5. `source-sendoso check` and `read` from that environment against the sandbox, which is
    not in the wheel (it is its own distribution, sendoso_sandbox/pyproject.toml) and runs
    from the development environment.
@@ -41,7 +42,7 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
-from sandbox import RunningSandbox, configured_catalog
+from sandbox import RunningSandbox, configured_catalog, run_connector
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECT_STREAMS = {"me", "users", "groups", "group_members", "touches", "sends", "marketplace_products"}
@@ -349,20 +350,18 @@ def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(im
     assert installed == locked
 
 
-def test_spec_runs_from_the_installed_console_script(image: Image) -> None:
+def test_spec_from_the_installed_console_script_is_the_checkouts(image: Image) -> None:
+    """What the spec holds is tested once, in unit_tests/test_spec_check_discover.py; here, that the
+    installed package prints that very spec."""
     completed = image.run("spec")
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     (spec,) = [m["spec"] for m in messages(completed) if m["type"] == "SPEC"]
-    assert spec["documentationUrl"] == "https://docs.airbyte.com/integrations/sources/sendoso"
-    properties = spec["connectionSpecification"]["properties"]
-    assert {"backend", "start_date", "stream_filters", "lookback_window_days", "per_page", "requests_per_second"} <= set(properties)
-    backends = {variant["properties"]["backend_type"]["const"] for variant in properties["backend"]["oneOf"]}
-    assert backends == {"sendoso", "cloud_elements"}
-    assert spec["advanced_auth"]["auth_flow_type"] == "oauth2.0"
+    assert spec == run_connector("spec").of_type("SPEC")[0]["spec"]
 
 
-def test_discover_lists_the_seven_direct_streams_with_schemas_and_no_network(image: Image) -> None:
+def test_discover_from_the_installed_package_is_the_checkouts_with_no_network(image: Image) -> None:
+    """The installed schemas and streams are the checkout's, read with hosts that cannot resolve."""
     completed = image.run("discover", config=OFFLINE_CONFIG)
 
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -370,15 +369,8 @@ def test_discover_lists_the_seven_direct_streams_with_schemas_and_no_network(ima
     errors = [m for m in output if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
     assert not errors, errors
     (catalog,) = [m["catalog"] for m in output if m["type"] == "CATALOG"]
-    streams = {stream["name"]: stream for stream in catalog["streams"]}
-    assert set(streams) == DIRECT_STREAMS
-    for name, stream in streams.items():
-        assert stream["json_schema"].get("properties"), name
-        assert stream["source_defined_primary_key"], name
-    assert streams["group_members"]["source_defined_primary_key"] == [["group_id"], ["id"]]
-    for incremental in ("groups", "sends"):
-        assert "incremental" in streams[incremental]["supported_sync_modes"]
-        assert streams[incremental]["default_cursor_field"] == ["updated_at"]
+    assert {stream["name"] for stream in catalog["streams"]} == DIRECT_STREAMS
+    assert catalog == run_connector("discover", config=OFFLINE_CONFIG).of_type("CATALOG")[0]["catalog"]
     assert "packaging-test-secret" not in completed.stdout + completed.stderr
 
 

@@ -1,4 +1,4 @@
-"""`check` and `discover` on the direct backend."""
+"""`spec`; `check` and `discover` on the direct backend."""
 
 from unittest import TestCase
 
@@ -6,7 +6,7 @@ from airbyte_cdk.models import Status, SyncMode
 from airbyte_cdk.test.mock_http import HttpMocker
 
 from mock_server.config import ConfigBuilder
-from mock_server.read import check_connection, discover_streams
+from mock_server.read import check_connection, connector_spec, discover_streams
 from mock_server.records import me
 from mock_server.requests import me_request, token_request
 from mock_server.responses import error_response, json_response, token_error_response, token_response
@@ -15,6 +15,32 @@ from mock_server.responses import error_response, json_response, token_error_res
 def _status(output):
     (message,) = output.connection_status_messages
     return message.connectionStatus
+
+
+class SpecTest(TestCase):
+    def test_spec_offers_both_backends_every_setting_and_the_oauth_flow(self) -> None:
+        """The form a user fills in: both backends, every setting, the OAuth flow on the direct
+        API's branch, and each credential of either backend a secret."""
+        spec = connector_spec()
+
+        assert spec["documentationUrl"] == "https://docs.airbyte.com/integrations/sources/sendoso"
+        properties = spec["connectionSpecification"]["properties"]
+        settings = {"start_date", "stream_filters", "lookback_window_days", "per_page", "requests_per_second", "max_concurrent_requests"}
+        assert {"backend", *settings} <= set(properties)
+        branches = {branch["properties"]["backend_type"]["const"]: branch["properties"] for branch in properties["backend"]["oneOf"]}
+        assert set(branches) == {"sendoso", "cloud_elements"}
+        auth = spec["advanced_auth"]
+        assert (auth["auth_flow_type"], auth["predicate_key"], auth["predicate_value"]) == (
+            "oauth2.0",
+            ["backend", "backend_type"],
+            "sendoso",
+        )
+        credentials = {
+            "sendoso": ("client_id", "client_secret", "refresh_token", "access_token"),
+            "cloud_elements": ("user_secret", "organization_secret", "element_token"),
+        }
+        for backend, names in credentials.items():
+            assert all(branches[backend][name]["airbyte_secret"] for name in names), backend
 
 
 class CheckTest(TestCase):
