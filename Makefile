@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: setup demo lint test bench lock clean
+.PHONY: setup demo lint test test-fast bench lock clean
 
 # The runtime dependencies are installed from the lock, exactly as the image installs them (every
 # version pinned, every file checked against its hash), so the tests run on the tree the image
@@ -39,6 +39,11 @@ TEST_WORKERS ?= 2
 
 test: lint
 	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
+
+# The everyday loop: the same, without the tests marked `slow` (they build virtual environments,
+# as the packaging and PyAirbyte tests do, or wait out a long timeout). `make test` runs them all.
+test-fast: lint
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks

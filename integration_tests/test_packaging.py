@@ -205,6 +205,7 @@ def messages(completed: subprocess.CompletedProcess) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
 
 
+# The tests that take it are marked `slow`: it builds an environment, a few minutes of the suite.
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     base = tmp_path_factory.mktemp("packaging")
@@ -280,6 +281,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         assert not ignore.excludes(kept), kept
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Image) -> None:
     assert (image.context / "source_sendoso" / "schemas").is_symlink()  # built from the tree as it is
     expected_schemas = sorted(path.name for path in (ROOT / "schemas").glob("*.json"))
@@ -300,6 +302,7 @@ def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Im
         assert re.search(r"^source-sendoso\s*=\s*source_sendoso\.run:run\s*$", entry_points, re.M)
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> None:
     with zipfile.ZipFile(image.wheel) as wheel:
         names = wheel.namelist()
@@ -318,6 +321,7 @@ def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> Non
     assert missing.returncode != 0 and "No module named 'sendoso_sandbox'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_the_installed_package_is_the_wheel_not_the_checkout(image: Image) -> None:
     python = image.bin / "python"
     code = "import source_sendoso, pathlib; print(pathlib.Path(source_sendoso.__file__).resolve())"
@@ -339,6 +343,7 @@ def _locked_for_this_interpreter(lock_text: str) -> Dict[str, str]:
     return pins
 
 
+@pytest.mark.slow
 def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(image: Image) -> None:
     code = "import importlib.metadata as m, json; print(json.dumps([[d.metadata['Name'], d.version] for d in m.distributions()]))"
     listed = json.loads(_run([str(image.bin / "python"), "-c", code], cwd=image.workdir, env=image.env, timeout=120).stdout)
@@ -350,6 +355,7 @@ def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(im
     assert installed == locked
 
 
+@pytest.mark.slow
 def test_spec_from_the_installed_console_script_is_the_checkouts(image: Image) -> None:
     """What the spec holds is tested once, in unit_tests/test_spec_check_discover.py; here, that the
     installed package prints that very spec."""
@@ -360,6 +366,7 @@ def test_spec_from_the_installed_console_script_is_the_checkouts(image: Image) -
     assert spec == run_connector("spec").of_type("SPEC")[0]["spec"]
 
 
+@pytest.mark.slow
 def test_discover_from_the_installed_package_is_the_checkouts_with_no_network(image: Image) -> None:
     """The installed schemas and streams are the checkout's, read with hosts that cannot resolve."""
     completed = image.run("discover", config=OFFLINE_CONFIG)
@@ -374,6 +381,7 @@ def test_discover_from_the_installed_package_is_the_checkouts_with_no_network(im
     assert "packaging-test-secret" not in completed.stdout + completed.stderr
 
 
+@pytest.mark.slow
 def test_check_and_read_run_from_the_installed_wheel_against_the_sandbox(
     image: Image, fresh_sandbox: RunningSandbox, discovered: Dict[str, Any]
 ) -> None:

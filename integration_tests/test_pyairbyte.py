@@ -40,6 +40,9 @@ USER_SCRIPT = Path(__file__).resolve().parent / "pyairbyte_read.py"
 SOURCE_EXECUTABLE = Path(sys.executable).parent / "source-sendoso"
 BACKENDS = ["sendoso", "cloud_elements"]
 
+# Builds PyAirbyte's environment when it is missing, and each read starts PyAirbyte, DuckDB and the connector.
+pytestmark = pytest.mark.slow
+
 
 def _requirement() -> str:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
