@@ -14,7 +14,7 @@ POETRY_VERSION  = $(shell sed -n 's/^requires-poetry *= *"\([^"]*\)".*/\1/p' pyp
 # Whatever environment the caller has active, Poetry works on .venv.
 RUN_POETRY     := env -u CONDA_PREFIX VIRTUAL_ENV=$(CURDIR)/$(VENV) $(POETRY)
 
-.PHONY: setup poetry demo lint test bench builder lock clean
+.PHONY: setup poetry demo lint test test-fast bench builder lock clean
 
 # `poetry sync` makes .venv hold exactly the lock's runtime and dev groups, every file checked
 # against its hash in the lock, plus the connector and the sandbox (the dev group's path
@@ -50,6 +50,11 @@ TEST_WORKERS ?= 2
 
 test: lint
 	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
+
+# The everyday loop: the same, without the tests marked `slow` (they build virtual environments,
+# as the packaging and PyAirbyte tests do, or wait out a long timeout). `make test` runs them all.
+test-fast: lint
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -23,8 +23,8 @@ from typing import Any, Iterator, Optional, Sequence
 
 import requests
 
-from sendoso_sandbox.connector import connector_executable
-from sendoso_sandbox.process import SandboxProcess, start_sandbox
+from harness.connector import connector_executable
+from sendoso_sandbox.core.process import SandboxProcess, start_sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "benchmarks" / "results"

@@ -14,8 +14,8 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Dict, List
 
-from sendoso_sandbox.connector import connector_command
-from sendoso_sandbox.process import start_sandbox
+from harness.connector import connector_command
+from sendoso_sandbox.core.process import start_sandbox
 
 SCALE = 2000
 

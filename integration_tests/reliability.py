@@ -25,7 +25,7 @@ from urllib.parse import quote, quote_plus
 
 from sandbox import ConnectorRun, RunningSandbox, run_connector, start_sandbox
 
-from sendoso_sandbox.connector import connector_command, connector_executable
+from harness.connector import connector_command, connector_executable
 
 # The config fields the spec marks `airbyte_secret` (both backends).
 SECRET_FIELDS = (

@@ -1,7 +1,7 @@
 """Starts the real sandbox (`sendoso-sandbox serve`) and runs the real connector (`source-sendoso`).
 
-Both are started as the demo and the benchmarks start them (`sendoso_sandbox.process`,
-`sendoso_sandbox.connector`); `RunningSandbox` is the name these tests know the sandbox by.
+Both are started as the demo and the benchmarks start them (`sendoso_sandbox.core.process`,
+`harness.connector`); `RunningSandbox` is the name these tests know the sandbox by.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
-from sendoso_sandbox.connector import connector_command
-from sendoso_sandbox.process import SandboxProcess as RunningSandbox
-from sendoso_sandbox.process import start_sandbox
+from harness.connector import connector_command
+from sendoso_sandbox.core.process import SandboxProcess as RunningSandbox
+from sendoso_sandbox.core.process import start_sandbox
 
 __all__ = ["RunningSandbox", "start_sandbox", "ConnectorRun", "run_connector", "configured_catalog"]
 

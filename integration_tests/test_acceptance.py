@@ -1,4 +1,5 @@
-"""What the Docker-based Connector Acceptance Tests (CAT) check, run here without Docker.
+"""The real entrypoint against the sandbox: what the Docker-based Connector Acceptance Tests (CAT)
+check, run here without Docker, and `python main.py` as Airbyte's own image builds run it.
 
 Every test is driven by acceptance-test-config.yml and runs the real `source-sendoso` command (a
 subprocess, as in the image) against the acceptance sandbox that the session starts
@@ -14,13 +15,16 @@ at the live one here). For each section of the file:
   default option), and CAT's spec checks that the CDK does not port (`additionalProperties`, oneOf
   usage, types the UI can render);
 - `basic_read`: a full-refresh read of every discovered stream returns the records of
-  `expect_records` (compared as CAT does, with its flags), every stream has records, every record
-  matches its schema (no undeclared top-level field, CAT's `fail_on_extra_columns`), no record has
-  a null primary key, and a read with an invalid catalog fails with an error trace;
+  `expect_records` (compared as CAT does, with its flags), every stream has records, every stdout
+  line is an Airbyte protocol message, every record matches its schema (no undeclared top-level
+  field, CAT's `fail_on_extra_columns`), and no record has a null primary key (a read with an
+  invalid catalog: the CDK's `test_fail_read_with_bad_catalog` in test_airbyte_standards.py, and
+  its exit code in test_bad_inputs.py);
 - `full_refresh`: two reads of the configured catalog return the same records;
 - `incremental`: two sequential reads (with changes in between; the second never returns a record
   older than the first's state, and returns every changed one), a read from each intermediate state
-  checkpoint, and a read from `future_state` that returns nothing.
+  checkpoint, and a read from `future_state` that returns nothing;
+- `main.py`: `python main.py spec` and `check`, from another working directory.
 
 `python integration_tests/test_acceptance.py --write-expected-records` rewrites the
 `expect_records` files from a fresh sandbox, for when the connector's output changes on purpose.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -39,6 +44,7 @@ import pytest
 import yaml
 from sandbox import ConnectorRun, run_connector
 
+from airbyte_cdk.models import AirbyteMessageSerializer
 from airbyte_cdk.test.standard_tests._read_assertions import RecordFormatChecker, StrictIntegerDraft7Validator
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 
@@ -523,9 +529,12 @@ def test_basic_read_returns_the_expected_records(runs: Runs, entry: Dict[str, An
 
 
 @pytest.mark.parametrize("entry", BASIC_READ, ids=entry_ids(BASIC_READ))
-def test_basic_read_returns_records_of_every_stream_valid_against_its_schema(runs: Runs, entry: Dict[str, Any]) -> None:
+def test_basic_read_returns_protocol_messages_and_records_valid_against_schemas(runs: Runs, entry: Dict[str, Any]) -> None:
     discovered = runs.discovered(entry["config_path"])
-    produced = by_stream(runs.basic_read(entry))
+    run = runs.basic_read(entry)
+    for line in run.stdout.splitlines():
+        AirbyteMessageSerializer.load(json.loads(line))  # the protocol's own reading of each line
+    produced = by_stream(run)
     without = set(discovered) - set(produced) - _empty_streams(entry)
     assert not without, f"streams without records (declare them in empty_streams, with a bypass_reason): {without}"
     if not entry.get("validate_schema", True):
@@ -557,26 +566,6 @@ def test_no_record_has_a_null_primary_key(runs: Runs, entry: Dict[str, Any]) -> 
         duplicated = [key for key, count in keys.items() if count > 1]
         assert not duplicated, f"{stream}: primary key values repeated in one full refresh: {duplicated[:5]}"
     assert checked
-
-
-@pytest.mark.parametrize("entry", BASIC_READ, ids=entry_ids(BASIC_READ))
-def test_a_read_with_an_invalid_catalog_fails_with_an_error_trace(runs: Runs, entry: Dict[str, Any]) -> None:
-    invalid = {
-        "streams": [
-            {
-                "stream": {
-                    "name": "__AIRBYTE__stream_that_does_not_exist",
-                    "json_schema": {"type": "object", "properties": {"f1": {"type": "string"}}},
-                    "supported_sync_modes": ["full_refresh"],
-                },
-                "sync_mode": "INVALID",
-                "destination_sync_mode": "INVALID",
-            }
-        ]
-    }
-    run = run_connector("read", config=runs.config(entry["config_path"]), catalog=invalid)
-    assert run.returncode != 0 and not run.records
-    assert run.errors, "CAT: the connector must emit an error trace message when it fails"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -648,7 +637,7 @@ def test_two_sequential_incremental_reads(runs: Runs, entry: Dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("entry", INCREMENTAL, ids=entry_ids(INCREMENTAL))
-def test_a_read_from_each_state_checkpoint_returns_exactly_the_records_at_or_after_it(runs: Runs, entry: Dict[str, Any]) -> None:
+def test_a_read_from_each_checkpoint_returns_exactly_the_records_at_or_after_it(runs: Runs, entry: Dict[str, Any]) -> None:
     catalog = runs.incremental_catalog(entry)
     config = runs.config(entry["config_path"])
     full = runs.incremental_read(entry)
@@ -722,6 +711,34 @@ def test_a_read_from_the_future_state_returns_no_records(runs: Runs, entry: Dict
             continue
         assert name in emitted, f"{name}: no state emitted"
         assert instant(emitted[name][cursor]) >= instant(in_state[name][cursor]), f"{name}: the state moved back from the future"
+
+
+# ---------------------------------------------------------------------------------------------
+# main.py: Airbyte's own image builds run `python main.py <command>` from the connector's root
+# ---------------------------------------------------------------------------------------------
+
+
+def _main_py(tmp_path: Path, *args: str) -> List[Dict[str, Any]]:
+    # From another working directory: the file must not depend on being run from the root.
+    completed = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+
+
+def test_python_main_py_spec_prints_the_console_scripts_spec(tmp_path: Path, spec: Dict[str, Any]) -> None:
+    (printed,) = [message["spec"] for message in _main_py(tmp_path, "spec") if message["type"] == "SPEC"]
+    assert printed == spec
+
+
+def test_python_main_py_check_reaches_the_service(tmp_path: Path, runs: Runs) -> None:
+    (entry,) = [entry for entry in CONNECTION if entry["status"] == "succeed" and entry["config_path"].endswith("/config.json")]
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(runs.config(entry["config_path"])))
+
+    messages = _main_py(tmp_path, "check", "--config", str(config))
+
+    (status,) = [m["connectionStatus"] for m in messages if m["type"] == "CONNECTION_STATUS"]
+    assert status["status"] == "SUCCEEDED", status
 
 
 # ---------------------------------------------------------------------------------------------

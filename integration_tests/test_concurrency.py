@@ -101,18 +101,25 @@ def test_hub_that_ignores_where_is_read_in_one_pass_each_record_once() -> None:
     assert requests == 2 + 12 + 1
 
 
+@pytest.fixture(scope="module")
+def rate_limited_sandbox() -> Iterator[RunningSandbox]:
+    """At Sendoso's real rate limit; each test resets it (stats, tokens and rate-limit windows)."""
+    with start_isolated_sandbox("--seed", "5", "--scale", "1000", "--rate-limit", "10") as running:
+        yield running
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_read_at_the_real_rate_limit_is_never_throttled(backend: str) -> None:
+def test_a_read_at_the_real_rate_limit_is_never_throttled(rate_limited_sandbox: RunningSandbox, backend: str) -> None:
     # One budget for every request of the run, the hub's discovery before its read included:
     # built anew for the read, it let 10 requests out at once after the 6 of the discovery.
-    with start_isolated_sandbox("--seed", "5", "--scale", "1000", "--rate-limit", "10") as box:
-        discovered = _catalog(box, backend)
-        catalog = {"streams": [entry for entry in discovered["streams"] if entry["stream"]["name"] in ("users", "sends")]}
-        box.control("POST", "reset")  # the discovery above was another run, not this one's
+    box = rate_limited_sandbox
+    discovered = _catalog(box, backend)
+    catalog = {"streams": [entry for entry in discovered["streams"] if entry["stream"]["name"] in ("users", "sends")]}
+    box.control("POST", "reset")  # the discovery above was another run, not this one's
 
-        run = guarded_run("read", config=box.config(backend), catalog=catalog, known_secrets=[box.info["access_token"]])
+    run = guarded_run("read", config=box.config(backend), catalog=catalog, known_secrets=[box.info["access_token"]])
 
-        assert run.returncode == 0, run.errors
-        assert len(run.records_of("sends")) == 1000
-        throttled = {request: count for request, count in box.stats()["requests"].items() if request.endswith(" 429")}
-        assert throttled == {}
+    assert run.returncode == 0, run.errors
+    assert len(run.records_of("sends")) == 1000
+    throttled = {request: count for request, count in box.stats()["requests"].items() if request.endswith(" 429")}
+    assert throttled == {}

@@ -3,7 +3,11 @@
 Each row gets a sandbox of its own (same seed and scale, so the same records), its faults, and
 one `source-sendoso read --debug`. The rows run side by side in threads (the connector spends
 most of a faulty sync waiting out its backoff), so the matrix takes about as long as its
-slowest row, the read timeout, instead of the sum. Each row's test then asserts either a
+slowest row, the read timeout, instead of the sum. They cannot share a sandbox: faults, token
+revocations, scopes and the request counts a row asserts are the whole sandbox's, and a sandbox
+starts in a fraction of a second. Only the rows selected run: the read timeout's row, a
+minute long, is marked `slow`, and without it the matrix takes as long as the server errors'
+backoffs. Each row's test then asserts either a
 complete, duplicate-free result (the very records of the clean row) or a failure with the
 right Airbyte failure type and a message that names the cause. No row may show a secret in
 stdout or stderr, `--debug` output included. The matrix is printed as a table at the end.
@@ -350,6 +354,7 @@ def test_connection_dropped_mid_body(matrix: Dict[str, RowResult]) -> None:
     assert any("ChunkedEncodingError" in m["log"]["message"] for m in result.run.of_type("LOG"))
 
 
+@pytest.mark.slow  # waits out the manifest's read timeout of 60 s
 def test_response_slower_than_the_read_timeout(matrix: Dict[str, RowResult]) -> None:
     result = matrix["test_response_slower_than_the_read_timeout"]
     _complete_and_duplicate_free(result, matrix["test_clean_sync"], ["users", "sends"])

@@ -145,9 +145,8 @@ def _check(config: Mapping[str, Any]) -> Dict[str, Any]:
     return status
 
 
-def test_the_platform_writes_a_date_time_for_expires_in_and_check_uses_the_stored_token(
-    oauth_sandbox: RunningSandbox, spec: Dict[str, Any]
-) -> None:
+def test_the_platform_writes_a_date_time_and_check_uses_the_stored_token(oauth_sandbox: RunningSandbox, spec: Dict[str, Any]) -> None:
+    """The platform turns `expires_in` into a date-time in the config, and check then uses the stored token."""
     config = authenticate_as_the_platform(oauth_sandbox, spec)
     backend = config["backend"]
     assert set(backend) >= {"access_token", "refresh_token", "token_expiry_date"}

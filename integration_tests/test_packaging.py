@@ -17,8 +17,9 @@ plain Python and checks the result the way a user of the image would:
    locked tree satisfies what the wheel declares. This is the slow part of the suite: a
    minute or more on 2 busy cores, most of it unpacking numpy, pandas and grpcio.
 4. `source-sendoso spec` and `source-sendoso discover` from that environment, from a
-   neutral working directory, with a config whose hosts cannot resolve: discover on the
-   direct backend reads its streams from the manifest and makes no HTTP call;
+   neutral working directory, with a config whose hosts cannot resolve (discover on the
+   direct backend reads its streams from the manifest and makes no HTTP call): the same
+   spec and catalog as the checkout's, whose contents the unit tests check;
 5. `source-sendoso check` and `read` from that environment against the sandbox, which is
    not in the wheel (it is its own distribution, sendoso_sandbox/pyproject.toml) and runs
    from the development environment.
@@ -42,7 +43,7 @@ from typing import Any, Dict, Iterator, List, Sequence
 import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
-from sandbox import RunningSandbox, configured_catalog
+from sandbox import RunningSandbox, configured_catalog, run_connector
 
 try:
     import tomllib
@@ -218,6 +219,7 @@ def messages(completed: subprocess.CompletedProcess) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
 
 
+# The tests that take it are marked `slow`: it builds an environment, a few minutes of the suite.
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     base = tmp_path_factory.mktemp("packaging")
@@ -284,6 +286,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         "source_sendoso.egg-info/PKG-INFO",
         "sendoso_sandbox/store.py",
         "sendoso_sandbox/pyproject.toml",
+        "harness/connector.py",
         "build/lib/source_sendoso/run.py",
         "dist/source_sendoso-0.1.0-py3-none-any.whl",
     ):
@@ -301,6 +304,7 @@ def test_the_build_context_leaves_out_environments_history_caches_and_secrets() 
         assert not ignore.excludes(kept), kept
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Image) -> None:
     expected_schemas = sorted(path.name for path in (ROOT / "source_sendoso" / "schemas").glob("*.json"))
     assert expected_schemas
@@ -320,6 +324,7 @@ def test_the_wheel_carries_the_manifest_and_every_schema_as_real_files(image: Im
         assert re.search(r"^source-sendoso\s*=\s*source_sendoso\.run:run\s*$", entry_points, re.M)
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> None:
     with zipfile.ZipFile(image.wheel) as wheel:
         names = wheel.namelist()
@@ -338,6 +343,7 @@ def test_the_wheel_holds_the_connector_only_not_the_sandbox(image: Image) -> Non
     assert missing.returncode != 0 and "No module named 'sendoso_sandbox'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_the_installed_package_is_the_wheel_not_the_checkout(image: Image) -> None:
     python = image.bin / "python"
     code = "import source_sendoso, pathlib; print(pathlib.Path(source_sendoso.__file__).resolve())"
@@ -361,6 +367,7 @@ def _runtime_locked_for_this_interpreter(lock_text: str) -> Dict[str, str]:
     return pins
 
 
+@pytest.mark.slow
 def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(image: Image) -> None:
     code = "import importlib.metadata as m, json; print(json.dumps([[d.metadata['Name'], d.version] for d in m.distributions()]))"
     listed = json.loads(_run([str(image.bin / "python"), "-c", code], cwd=image.workdir, env=image.env, timeout=120).stdout)
@@ -372,20 +379,20 @@ def test_the_environment_holds_the_locked_tree_and_the_wheel_and_nothing_else(im
     assert installed == locked
 
 
-def test_spec_runs_from_the_installed_console_script(image: Image) -> None:
+@pytest.mark.slow
+def test_spec_from_the_installed_console_script_is_the_checkouts(image: Image) -> None:
+    """What the spec holds is tested once, in unit_tests/test_spec_check_discover.py; here, that the
+    installed package prints that very spec."""
     completed = image.run("spec")
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     (spec,) = [m["spec"] for m in messages(completed) if m["type"] == "SPEC"]
-    assert spec["documentationUrl"] == "https://docs.airbyte.com/integrations/sources/sendoso"
-    properties = spec["connectionSpecification"]["properties"]
-    assert {"backend", "start_date", "stream_filters", "lookback_window_days", "per_page", "requests_per_second"} <= set(properties)
-    backends = {variant["properties"]["backend_type"]["const"] for variant in properties["backend"]["oneOf"]}
-    assert backends == {"sendoso", "cloud_elements"}
-    assert spec["advanced_auth"]["auth_flow_type"] == "oauth2.0"
+    assert spec == run_connector("spec").of_type("SPEC")[0]["spec"]
 
 
-def test_discover_lists_the_seven_direct_streams_with_schemas_and_no_network(image: Image) -> None:
+@pytest.mark.slow
+def test_discover_from_the_installed_package_is_the_checkouts_with_no_network(image: Image) -> None:
+    """The installed schemas and streams are the checkout's, read with hosts that cannot resolve."""
     completed = image.run("discover", config=OFFLINE_CONFIG)
 
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -393,18 +400,12 @@ def test_discover_lists_the_seven_direct_streams_with_schemas_and_no_network(ima
     errors = [m for m in output if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
     assert not errors, errors
     (catalog,) = [m["catalog"] for m in output if m["type"] == "CATALOG"]
-    streams = {stream["name"]: stream for stream in catalog["streams"]}
-    assert set(streams) == DIRECT_STREAMS
-    for name, stream in streams.items():
-        assert stream["json_schema"].get("properties"), name
-        assert stream["source_defined_primary_key"], name
-    assert streams["group_members"]["source_defined_primary_key"] == [["group_id"], ["id"]]
-    for incremental in ("groups", "sends"):
-        assert "incremental" in streams[incremental]["supported_sync_modes"]
-        assert streams[incremental]["default_cursor_field"] == ["updated_at"]
+    assert {stream["name"] for stream in catalog["streams"]} == DIRECT_STREAMS
+    assert catalog == run_connector("discover", config=OFFLINE_CONFIG).of_type("CATALOG")[0]["catalog"]
     assert "packaging-test-secret" not in completed.stdout + completed.stderr
 
 
+@pytest.mark.slow
 def test_check_and_read_run_from_the_installed_wheel_against_the_sandbox(
     image: Image, fresh_sandbox: RunningSandbox, discovered: Dict[str, Any]
 ) -> None:

@@ -40,6 +40,9 @@ USER_SCRIPT = Path(__file__).resolve().parent / "pyairbyte_read.py"
 SOURCE_EXECUTABLE = Path(sys.executable).parent / "source-sendoso"
 BACKENDS = ["sendoso", "cloud_elements"]
 
+# Builds PyAirbyte's environment when it is missing, and each read starts PyAirbyte, DuckDB and the connector.
+pytestmark = pytest.mark.slow
+
 
 def _requirement() -> str:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -72,9 +75,8 @@ def pyairbyte_python() -> Path:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_pyairbyte_reads_every_stream_into_its_duckdb_cache_as_many_rows_as_the_sandbox_holds(
-    pyairbyte_python: Path, fresh_sandbox: RunningSandbox, backend: str
-) -> None:
+def test_pyairbyte_reads_every_stream_into_its_cache(pyairbyte_python: Path, fresh_sandbox: RunningSandbox, backend: str) -> None:
+    """Into PyAirbyte's DuckDB cache, as many rows per stream as the sandbox holds."""
     config = fresh_sandbox.config(backend)
     discover = run_connector("discover", config=config)
     assert discover.returncode == 0, discover.errors

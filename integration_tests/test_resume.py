@@ -267,9 +267,8 @@ def test_first_sync_killed_mid_sends_resumes_at_the_page_it_reached(
     assert position["highest_seen"] == max(r["updated_at"] for r in checkpointed)
 
 
-def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change_and_nothing_older(
-    box: RunningSandbox, catalog: Dict[str, Any]
-) -> None:
+def test_incremental_sync_killed_mid_sends_then_resumed_delivers_every_change(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
+    """Every change, and nothing older than the state."""
     baseline = guarded_run("read", config=box.config(), catalog=catalog, known_secrets=[box.info["access_token"]])
     assert baseline.returncode == 0, baseline.errors
     checkpoint = last_states(baseline)
@@ -378,9 +377,10 @@ HUB_LATENCY = {**LATENCY, "path_prefix": "/elements/api-v2"}
 
 
 @pytest.mark.parametrize("latency", [pytest.param([], id="near"), pytest.param([HUB_LATENCY], id="at-250-ms")])
-def test_hub_sync_read_in_windows_killed_mid_sends_reads_again_only_the_windows_not_read_whole(
+def test_hub_sync_in_windows_killed_mid_sends_reads_again_only_unfinished_windows(
     box: RunningSandbox, catalog: Dict[str, Any], latency: List[Dict[str, Any]]
 ) -> None:
+    """Only the windows not read whole are read again."""
     config = _hub_config_in_windows(box)
     # Holds the first window (from the start of time to the oldest send): the windows after it
     # are read whole before it, and the kill lands with it unfinished.

@@ -25,14 +25,14 @@ from . import direct, hub
 from .backend import HubCredentials, SendosoBackend
 from .control import PREFIX as CONTROL_PREFIX
 from .control import ControlApi
+from .core.server import HttpServer
+from .core.web import Request, Response, json_response
 from .direct import DirectApi
 from .faults import FaultAnswer, FaultLayer, FaultRegistry
 from .hub import HubApi
 from .options import SandboxOptions
-from .server import HttpServer
 from .store import Store
 from .urls import CONTROL_ROUTES, DIRECT_ROUTES, HUB_ROUTES
-from .web import Request, Response, json_response
 
 
 def _under(prefix: str) -> Callable[[str], bool]:

@@ -17,14 +17,14 @@ from dataclasses import dataclass, replace
 from . import ceql_parse, ceql_sql
 from .ceql_parse import CeqlError
 from .ceql_sql import Binder, FieldRef, json_field
+from .core.ratelimit import SlidingWindowLimiter
+from .core.web import plain_number
 from .data import PRODUCT_CATEGORIES, dumps
 from .oauth import Client, OAuthServer, derive_secret
 from .options import SandboxOptions
-from .ratelimit import SlidingWindowLimiter
 from .resources import BY_OBJECT_NAME, Resource, field_paths
 from .stats import Stats
 from .store import ListQuery, Position, Store, StoreError
-from .web import plain_number
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 
 from .backend import SendosoBackend, StoreError
+from .core.routing import RouteTable
+from .core.web import Request, Response, json_response
 from .faults import ACTIONS, FaultError, FaultRegistry, FaultRule, Latency
-from .routing import RouteTable
-from .web import Request, Response, json_response
 
 PREFIX = "/_sandbox"
 MAX_MUTATE = 100_000

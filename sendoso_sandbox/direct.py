@@ -17,10 +17,10 @@ import time
 
 from . import params
 from .backend import SendosoBackend
+from .core.routing import RouteTable
+from .core.web import Request, Response, json_response, raw_json
 from .oauth import Client
 from .params import BadArgument
-from .routing import RouteTable
-from .web import Request, Response, json_response, raw_json
 
 PREFIX = "/api/v3"
 MARKETPLACE_PAGE_SIZE = 20

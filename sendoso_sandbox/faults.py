@@ -52,8 +52,8 @@ from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from typing import Callable
 
+from .core.web import Request, Response, json_response, plain_number
 from .stats import Stats
-from .web import Request, Response, json_response, plain_number
 
 KINDS = ("status", "drop", "slow", "malformed", "empty", "repeat_page", "ignore_where")
 ACTIONS = ("revoke_access_tokens", "revoke_refresh_tokens", "set_scopes")

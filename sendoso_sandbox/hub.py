@@ -33,11 +33,11 @@ import json
 
 from . import params
 from .backend import InvalidQuery, Position, SendosoBackend
+from .core.routing import RouteTable
+from .core.web import Request, Response, json_response, raw_json
 from .params import BadArgument
 from .resources import BY_HUB_PATH, BY_OBJECT_NAME, MEMBERS, TOUCHES, Resource, field_paths
-from .routing import RouteTable
 from .timefmt import format_utc_z, now_ms
-from .web import Request, Response, json_response, raw_json
 
 PREFIX = "/elements/api-v2"
 RESOURCE_PREFIX = PREFIX + "/hubs/rewards"

@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .web import Request, Response, json_response
+from .core.web import Request, Response, json_response
 
 DEFAULT_SCOPES = ("public", "marketplace")
 CODE_TTL_SECONDS = 600

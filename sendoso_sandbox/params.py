@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .web import Request
+from .core.web import Request
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 
 from .control import ControlApi
+from .core.routing import RouteTable
 from .direct import DirectApi
 from .hub import HubApi
 from .resources import BY_HUB_PATH
-from .routing import RouteTable
 
 # Below /api/v3, trailing slashes dropped. The API is read-only: other methods answer 405.
 DIRECT_ROUTES = RouteTable(

@@ -27,9 +27,8 @@ def _users_request(access_token: str):
 
 class TokenRefreshTest(TestCase):
     @HttpMocker()
-    def test_given_access_token_rejected_with_401_when_read_then_refresh_again_and_retry_with_the_new_token(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_401_when_read_then_refresh_and_retry_with_the_new_token(self, http_mocker: HttpMocker) -> None:
+        """An access token rejected with 401 is refreshed again, and the request retried with the new token."""
         refresh = token_request()
         http_mocker.post(refresh, [token_response("first-token"), token_response("second-token")])
         http_mocker.get(_users_request("first-token"), error_response(401, "The access token is invalid"))
@@ -42,9 +41,8 @@ class TokenRefreshTest(TestCase):
         assert not output.errors
 
     @HttpMocker()
-    def test_given_a_stored_access_token_not_yet_expired_when_read_then_no_refresh_and_the_stored_token_is_sent(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_stored_token_not_expired_when_read_then_it_is_sent_unrefreshed(self, http_mocker: HttpMocker) -> None:
+        """A stored access token that has not expired yet is sent as it is: no refresh."""
         expiry = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
         http_mocker.get(_users_request("stored-token"), page_response("/users", [user(1)]))
 
@@ -68,9 +66,8 @@ class TokenRefreshTest(TestCase):
 
 class RefreshTokenRotationTest(TestCase):
     @HttpMocker()
-    def test_given_token_endpoint_rotates_the_refresh_token_when_read_then_control_message_carries_the_new_refresh_token(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_rotated_refresh_token_when_read_then_a_control_message_carries_it(self, http_mocker: HttpMocker) -> None:
+        """When the token endpoint rotates the refresh token, a CONTROL message hands the new one to the platform."""
         http_mocker.post(token_request(), token_response("fresh-token", refresh_token="rotated-refresh-token"))
         http_mocker.get(_users_request("fresh-token"), page_response("/users", [user(1)]))
 
@@ -83,7 +80,8 @@ class RefreshTokenRotationTest(TestCase):
         assert record_ids(output) == [1]
 
     @HttpMocker()
-    def test_given_token_endpoint_does_not_rotate_when_read_then_the_stored_refresh_token_is_kept(self, http_mocker: HttpMocker) -> None:
+    def test_given_no_rotation_when_read_then_the_stored_refresh_token_is_kept(self, http_mocker: HttpMocker) -> None:
+        """When the token endpoint does not rotate the refresh token, the stored one is kept."""
         http_mocker.post(token_request(), token_response("fresh-token"))
         http_mocker.get(_users_request("fresh-token"), page_response("/users", [user(1)]))
 
@@ -95,9 +93,8 @@ class RefreshTokenRotationTest(TestCase):
         assert configs[-1]["backend"]["access_token"] == "fresh-token"
 
     @HttpMocker()
-    def test_given_rotation_then_401_when_read_then_the_second_refresh_sends_the_rotated_refresh_token(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_rotation_then_401_when_read_then_the_rotated_token_is_sent(self, http_mocker: HttpMocker) -> None:
+        """After a rotation and a 401, the second refresh sends the rotated refresh token."""
         http_mocker.post(token_request(), token_response("first-token", refresh_token="rotated-refresh-token"))
         second_refresh = token_request(refresh_token="rotated-refresh-token")
         http_mocker.post(second_refresh, token_response("second-token"))
@@ -113,9 +110,8 @@ class RefreshTokenRotationTest(TestCase):
 
 class RevokedGrantTest(TestCase):
     @HttpMocker()
-    def test_given_token_endpoint_answers_invalid_grant_when_read_then_config_error_telling_the_user_to_reauthenticate(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_invalid_grant_when_read_then_config_error_asking_to_reauthenticate(self, http_mocker: HttpMocker) -> None:
+        """The token endpoint's invalid_grant is a config error that tells the user to re-authenticate."""
         http_mocker.post(token_request(), token_error_response("invalid_grant", 400))
 
         output = read_stream("users", ConfigBuilder().build(), expecting_exception=True)
@@ -165,9 +161,10 @@ def _check_message(http_mocker: HttpMocker, answer) -> str:
 
 
 @pytest.mark.parametrize("error, status, description, says, does_not_say", OAUTH_ERRORS, ids=[f"{e[0]}-{e[2][:24]}" for e in OAUTH_ERRORS])
-def test_given_an_oauth_error_from_the_token_endpoint_when_check_then_failed_naming_the_credential_it_is_about(
+def test_given_an_oauth_error_when_check_then_failed_naming_the_credential(
     error: str, status: int, description: str, says, does_not_say
 ) -> None:
+    """Each OAuth error of the token endpoint fails check naming the credential it is about, and not the others."""
     with HttpMocker() as http_mocker:
         message = _check_message(http_mocker, token_error_response(error, status, description))
 
@@ -179,16 +176,16 @@ def test_given_an_oauth_error_from_the_token_endpoint_when_check_then_failed_nam
 
 class TokenEndpointAnswerWithoutOAuthErrorTest(TestCase):
     @HttpMocker()
-    def test_given_a_json_answer_without_an_error_code_when_check_then_failed_quoting_status_and_message(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_json_without_error_code_when_check_then_status_and_message_quoted(self, http_mocker: HttpMocker) -> None:
+        """A JSON answer without an OAuth error code fails check quoting its status and message."""
         message = _check_message(http_mocker, json_response({"message": "No route matches /oauth/tokn"}, 404))
 
         assert "HTTP 404" in message and "No route matches /oauth/tokn" in message
         assert "backend.token_url" in message
 
     @HttpMocker()
-    def test_given_an_html_page_when_check_then_failed_with_the_status_and_none_of_the_page(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_html_page_when_check_then_failed_with_the_status_only(self, http_mocker: HttpMocker) -> None:
+        """An HTML page from the token endpoint fails check with its status and none of the page."""
         page = "<html><body>" + "<p>Page not found</p>" * 200 + "</body></html>"
         message = _check_message(http_mocker, HttpResponse(page, 404))
 
@@ -224,7 +221,8 @@ class _TokenEndpointThatRefusesTheGrant:
 
 
 class RefusedGrantTest(TestCase):
-    def test_given_a_refused_refresh_token_when_other_threads_need_a_token_then_it_is_not_sent_again(self) -> None:
+    def test_given_a_refused_refresh_token_then_other_threads_do_not_send_it_again(self) -> None:
+        """Once the refresh token is refused, other threads that need a token do not send it again."""
         # The threads reading a stream's pages at once share its authenticator: each of them
         # answered 401 asks it for a new token.
         bound_token_refresh(_TokenEndpointThatRefusesTheGrant)
@@ -259,7 +257,8 @@ class TokenEndpointThatNeverAnswersTest(TestCase):
     def tearDown(self) -> None:
         _TokenEndpointThatNeverAnswers.let_go.set()
 
-    def test_given_no_answer_when_a_token_is_needed_then_each_attempt_times_out_and_the_sync_fails_as_transient(self) -> None:
+    def test_given_no_answer_from_the_token_endpoint_then_transient_error_after_timeouts(self) -> None:
+        """A silent token endpoint: each attempt times out, and the sync fails as a transient error."""
         bound_token_refresh(_TokenEndpointThatNeverAnswers, max_tries=2, max_time=30, attempt_timeout=0.2)
 
         with self.assertRaises(AirbyteTracedException) as raised:

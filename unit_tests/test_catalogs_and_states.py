@@ -36,9 +36,8 @@ def _warnings(output: EntrypointOutput) -> List[str]:
 
 class StreamAskedInAModeItDoesNotOfferTest(TestCase):
     @HttpMocker()
-    def test_given_the_cdk_catalog_builder_asks_users_incrementally_when_read_then_every_user_and_the_no_cursor_state(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_users_asked_incrementally_then_every_user_and_the_no_cursor_state(self, http_mocker: HttpMocker) -> None:
+        """The CDK's CatalogBuilder asks `users` (no cursor) incrementally: every user, and the state of a stream without a cursor."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/users"), page_response("/users", [user(1), user(2)]))
 
@@ -51,9 +50,8 @@ class StreamAskedInAModeItDoesNotOfferTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_a_cursor_in_the_state_of_a_stream_without_one_when_read_incrementally_then_every_record(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_cursor_in_state_of_a_stream_without_one_then_every_record(self, http_mocker: HttpMocker) -> None:
+        """A state holding a cursor for a stream that has none is ignored: an incremental read returns every record."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/users"), page_response("/users", [user(1), user(2)]))
 
@@ -134,9 +132,7 @@ STATE_FILES = [
 
 
 @pytest.mark.parametrize("shape, state, holds_the_cursor", STATE_FILES, ids=[shape for shape, _, _ in STATE_FILES])
-def test_given_a_state_file_in_a_shape_clients_write_when_read_then_it_is_read_as_it_means(
-    shape: str, state: Any, holds_the_cursor: bool
-) -> None:
+def test_given_a_state_file_as_clients_write_it_then_it_is_read_as_it_means(shape: str, state: Any, holds_the_cursor: bool) -> None:
     catalog = ConfiguredAirbyteCatalogSerializer.dump(CatalogBuilder().with_stream("groups", SyncMode.incremental).build())
     with HttpMocker() as http_mocker:
         _mock_token(http_mocker)

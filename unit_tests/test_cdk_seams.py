@@ -74,7 +74,8 @@ def test_the_token_request_is_a_backoff_wrapper_around_one_request() -> None:
     assert list(inspect.signature(attempt).parameters) == ["self"], changed(seam, "`_make_handled_request` changed its signature")
 
 
-def test_one_attempt_of_the_token_request_is_one_request_and_a_5xx_is_a_retryable_failure() -> None:
+def test_one_token_attempt_is_one_request_and_a_5xx_is_retryable() -> None:
+    """One attempt of the token request is one HTTP request, and a 5xx answer is a retryable failure."""
     # A 500 then a token: the CDK's wrapper would retry into the token, one attempt must not,
     # and must fail as the exception oauth.bound_token_refresh retries.
     attempt = DeclarativeSingleUseRefreshTokenOauth2Authenticator._make_handled_request.__wrapped__
@@ -108,7 +109,9 @@ def test_a_replaced_token_request_is_what_refresh_access_token_calls() -> None:
     )
 
 
-def test_replacing_the_token_request_twice_replaces_it_once_and_a_subclass_wraps_the_same_attempt() -> None:
+def test_replacing_the_token_request_is_idempotent_and_subclasses_share_it() -> None:
+    """Replacing the token request twice replaces it once, and a subclass wraps the same attempt."""
+
     class Parent(DeclarativeSingleUseRefreshTokenOauth2Authenticator):
         pass
 
@@ -128,7 +131,8 @@ def test_replacing_the_token_request_twice_replaces_it_once_and_a_subclass_wraps
     assert is_token_request_replaced(Parent) and is_token_request_replaced(Child)
 
 
-def test_importing_the_connector_changes_no_cdk_class_and_building_the_source_bounds_the_token_request() -> None:
+def test_importing_changes_no_cdk_class_and_the_source_bounds_the_token_request() -> None:
+    """Importing the connector changes no CDK class; building the source bounds the token request."""
     # In a process of its own: this one's source may already have been built by another test.
     script = (
         "from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeSingleUseRefreshTokenOauth2Authenticator as A\n"
@@ -228,7 +232,7 @@ def test_a_declarative_stream_shows_its_slicer_and_retriever() -> None:
     assert isinstance(parts[1], SimpleRetriever)
 
 
-def test_a_stream_makes_its_partitions_from_the_slicer_and_retriever_put_in_their_place() -> None:
+def test_a_stream_makes_partitions_from_the_slicer_and_retriever_put_in_place() -> None:
     stream = _users_stream()
 
     replace_slicer_and_retriever(stream, _OneSlice(), _Records())

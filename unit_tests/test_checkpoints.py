@@ -63,15 +63,14 @@ def _position(next_page: int, highest_seen: Optional[str], backend: str = "sendo
 
 def _one_page_at_a_time() -> ConfigBuilder:
     """Pages read one after another (max_concurrent_requests: 1): records and states in page order.
-    Pages read several at a time are checkpointed too (test_pages.py)."""
+    Pages read several at a time are checkpointed too (test_pages_read_side_by_side.py)."""
     return ConfigBuilder().with_per_page(2).with_max_concurrent_requests(1)
 
 
 class DirectPageCheckpointTest(TestCase):
     @HttpMocker()
-    def test_given_three_pages_when_read_then_a_state_follows_every_page_and_keeps_the_lower_bound_until_the_end(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_three_pages_when_read_then_a_state_follows_every_page(self, http_mocker: HttpMocker) -> None:
+        """A state follows every page, and keeps the lower bound until the end of the pass."""
         _mock_pages(http_mocker)
 
         output = read_stream("sends", _one_page_at_a_time().build(), SyncMode.incremental, state={"updated_at": LOWER_BOUND})
@@ -87,7 +86,7 @@ class DirectPageCheckpointTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_a_page_with_no_record_past_the_cursor_when_read_then_it_is_checkpointed_too(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_page_with_no_record_past_the_cursor_then_it_is_checkpointed_too(self, http_mocker: HttpMocker) -> None:
         _mock_pages(http_mocker)
 
         # Only send 3 (page 2) is at or after the state: page 1 still gets its checkpoint.
@@ -99,7 +98,7 @@ class DirectPageCheckpointTest(TestCase):
         assert sequence[-1] == {"updated_at": "2024-05-05T00:00:00.000Z"}
 
     @HttpMocker()
-    def test_given_the_state_of_a_pass_killed_after_page_two_when_read_then_resume_at_page_three(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_pass_killed_after_page_two_when_read_then_resume_at_page_three(self, http_mocker: HttpMocker) -> None:
         # Pages 1 and 2 are not mocked: asking for them fails the test.
         _mock_pages(http_mocker, first=3)
         state = {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-05T00:00:00.000Z")}
@@ -112,9 +111,8 @@ class DirectPageCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-05T00:00:00.000Z"}
 
     @HttpMocker()
-    def test_given_a_resumed_pass_that_reads_newer_records_when_read_then_the_cursor_stays_where_the_kill_left_it(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_resumed_pass_reading_newer_records_then_the_cursor_stays(self, http_mocker: HttpMocker) -> None:
+        """A resumed pass that reads newer records ends with the cursor where the kill left it."""
         _mock_pages(http_mocker, first=3)
         state = {"updated_at": LOWER_BOUND, "pass": _position(3, "2024-05-03T12:00:00.000Z")}
 
@@ -126,9 +124,8 @@ class DirectPageCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-03T12:00:00.000Z"}
 
     @HttpMocker()
-    def test_given_a_killed_pass_whose_highest_seen_has_an_offset_when_read_then_every_state_holds_it_in_utc(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_killed_pass_whose_highest_has_an_offset_then_states_hold_it_in_utc(self, http_mocker: HttpMocker) -> None:
+        """A killed pass whose highest record seen has a UTC offset: every state holds that instant in UTC."""
         _mock_pages(http_mocker, first=2)
         state = {"updated_at": LOWER_BOUND, "pass": _position(2, "2024-05-05T02:00:00+02:00")}
 
@@ -142,9 +139,8 @@ class DirectPageCheckpointTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_a_killed_pass_and_a_new_page_size_when_read_then_the_pass_starts_again_from_the_first_page(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_killed_pass_and_a_new_page_size_then_start_again_from_page_one(self, http_mocker: HttpMocker) -> None:
+        """With a new page size, the saved page means other records: the pass starts again from the first page."""
         _mock_pages(http_mocker)
         state = {"updated_at": LOWER_BOUND, "pass": {**_position(2, "2024-05-03T00:00:00.000Z"), "per_page": 50}}
 
@@ -153,9 +149,8 @@ class DirectPageCheckpointTest(TestCase):
         assert sorted(record_ids(output)) == [1, 2, 3, 5]
 
     @HttpMocker()
-    def test_given_a_killed_pass_and_a_new_filter_when_read_then_the_pass_starts_again_from_the_first_page(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_killed_pass_and_a_new_filter_then_start_again_from_page_one(self, http_mocker: HttpMocker) -> None:
+        """With a new filter, the saved page means other records: the pass starts again from the first page."""
         _mock_pages(http_mocker)
         state = {"updated_at": LOWER_BOUND, "pass": _position(2, "2024-05-03T00:00:00.000Z")}
         config = _one_page_at_a_time().with_stream_filter("sends", "status = 'Delivered'").build()
@@ -165,7 +160,7 @@ class DirectPageCheckpointTest(TestCase):
         assert sorted(record_ids(output)) == [1, 2, 3, 5]
 
     @HttpMocker()
-    def test_given_a_pass_entry_that_is_not_a_position_when_read_then_config_error_naming_it(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_pass_entry_that_is_not_a_position_then_config_error_naming_it(self, http_mocker: HttpMocker) -> None:
         # No request is mocked: the state is refused before anything is read.
         state = {"updated_at": LOWER_BOUND, "pass": {"next_page": "three", "per_page": 2}}
 
@@ -203,7 +198,8 @@ class HubPageCheckpointTest(TestCase):
         ]
 
     @HttpMocker()
-    def test_given_a_pass_killed_after_page_one_when_read_then_ask_for_page_two_and_follow_its_token(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_hub_pass_killed_after_page_one_then_resume_at_page_two(self, http_mocker: HttpMocker) -> None:
+        """On the hub, a pass killed after page one asks for page two and then follows its next-page token."""
         mock_only_named_objects(http_mocker)
         # The first page is not mocked: asking for it fails the test.
         http_mocker.get(hub_request("/groups", where=self.WHERE, page=2), hub_page(self.PAGES[1], "t3"))
@@ -216,9 +212,8 @@ class HubPageCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-03T00:00:00.000Z"}  # as read before the kill
 
     @HttpMocker()
-    def test_given_a_pass_killed_on_the_direct_api_when_read_on_the_hub_then_start_from_the_first_page(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_direct_api_pass_when_read_on_the_hub_then_start_from_page_one(self, http_mocker: HttpMocker) -> None:
+        """A pass killed on the direct API, read on the hub: the hub starts from its first page."""
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/groups", where=self.WHERE), hub_page(self.PAGES[0], "t2"))
         http_mocker.get(hub_request("/groups", next_page="t2", where=self.WHERE), hub_page(self.PAGES[1], "t3"))

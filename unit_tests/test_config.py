@@ -106,22 +106,23 @@ class StartDateTest(TestCase):
 
 
 class MaxConcurrentRequestsTest(TestCase):
-    def test_given_max_concurrent_requests_0_when_read_then_config_error_stating_the_minimum(self) -> None:
+    def test_given_max_concurrent_requests_0_then_config_error_stating_the_minimum(self) -> None:
         message = _read_users_expecting_config_error(ConfigBuilder().with_max_concurrent_requests(0).build())
 
         assert "Config validation error" in message and "minimum of 1" in message
 
-    def test_given_max_concurrent_requests_17_when_read_then_config_error_stating_the_maximum(self) -> None:
+    def test_given_max_concurrent_requests_17_then_config_error_stating_the_maximum(self) -> None:
         message = _read_users_expecting_config_error(ConfigBuilder().with_max_concurrent_requests(17).build())
 
         assert "Config validation error" in message and "maximum of 16" in message
 
-    def test_given_max_concurrent_requests_as_text_when_read_then_config_error_stating_the_type(self) -> None:
+    def test_given_max_concurrent_requests_as_text_then_config_error_stating_the_type(self) -> None:
         message = _read_users_expecting_config_error(ConfigBuilder().with_field("max_concurrent_requests", "many").build())
 
         assert "'many' is not of type 'integer'" in message
 
-    def test_given_no_max_concurrent_requests_when_read_then_the_default_the_spec_shows_is_used(self) -> None:
+    def test_given_no_max_concurrent_requests_then_the_spec_default_is_used(self) -> None:
+        """Without `max_concurrent_requests`, a read uses the default the spec shows."""
         shown = SourceSendoso.connection_specification()["properties"]["max_concurrent_requests"]["default"]
 
         assert max_concurrent_requests(ConfigBuilder().build()) == shown

@@ -33,7 +33,8 @@ class RetryTest(TestCase):
         self._assert_retried_then_read(http_mocker, error_response(429, "Too many requests"))
 
     @HttpMocker()
-    def test_given_429_with_rate_limit_reset_header_then_success_when_read_products_then_retried(self, http_mocker: HttpMocker) -> None:
+    def test_given_429_with_reset_header_when_read_products_then_retried(self, http_mocker: HttpMocker) -> None:
+        """A 429 with `X-Rate-Limit-Reset` on marketplace products, then a success: the request is retried."""
         _mock_token(http_mocker)
         products = products_request()
         throttled = json_response({"message": "Rate limit exceeded"}, 429, {"X-Rate-Limit-Reset": "1"})
@@ -57,7 +58,8 @@ class RetryTest(TestCase):
         self._assert_retried_then_read(http_mocker, error_response(503, "Service Unavailable"))
 
     @HttpMocker()
-    def test_given_server_error_on_page_two_then_success_when_read_then_no_record_lost_or_repeated(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_server_error_on_page_two_then_no_record_lost_or_repeated(self, http_mocker: HttpMocker) -> None:
+        """A server error on page two, then a success: no record is lost or read twice."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/users", per_page=2), page_response("/users", [user(1), user(2)], per_page=2, total=3))
         http_mocker.get(
@@ -70,7 +72,7 @@ class RetryTest(TestCase):
         assert record_ids(output) == [1, 2, 3]
 
     @HttpMocker()
-    def test_given_server_error_that_persists_when_read_then_transient_error_after_bounded_retries(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_persistent_server_error_then_transient_error_after_bounded_retries(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         users = list_request("/users")
         http_mocker.get(users, error_response(500, "Internal Server Error"))
@@ -84,7 +86,8 @@ class RetryTest(TestCase):
 
 class UnauthorizedTest(TestCase):
     @HttpMocker()
-    def test_given_401_even_after_refresh_when_read_then_config_error_without_refreshing_forever(self, http_mocker: HttpMocker) -> None:
+    def test_given_401_even_after_refresh_then_config_error_not_endless_refreshes(self, http_mocker: HttpMocker) -> None:
+        """A 401 even after a refresh is a config error; the connector does not refresh forever."""
         refresh = token_request()
         http_mocker.post(refresh, token_response())
         http_mocker.get(list_request("/users"), error_response(401, "The access token is invalid"))
@@ -98,9 +101,7 @@ class UnauthorizedTest(TestCase):
 
 class ForbiddenTest(TestCase):
     @HttpMocker()
-    def test_given_403_on_marketplace_products_when_read_then_stream_skipped_without_failing_the_sync(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_403_on_marketplace_products_then_stream_skipped_and_sync_succeeds(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(products_request(), error_response(403, "The access token does not have the marketplace scope"))
 
@@ -111,7 +112,7 @@ class ForbiddenTest(TestCase):
         assert output.get_stream_statuses("marketplace_products")[-1] == AirbyteStreamStatus.COMPLETE
 
     @HttpMocker()
-    def test_given_403_on_marketplace_products_when_read_then_the_log_says_which_scope_is_missing(self, http_mocker: HttpMocker) -> None:
+    def test_given_403_on_marketplace_products_then_the_log_names_the_missing_scope(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(products_request(), error_response(403, "The access token does not have the marketplace scope"))
 

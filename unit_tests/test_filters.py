@@ -48,7 +48,7 @@ class StreamFilterTest(TestCase):
         assert record_ids(output) == [1, 3]
 
     @HttpMocker()
-    def test_given_filter_on_a_nested_field_when_read_sends_then_only_sends_of_that_sender(self, http_mocker: HttpMocker) -> None:
+    def test_given_filter_on_a_nested_field_when_read_then_only_sends_of_that_sender(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", SENDS))
 
@@ -57,7 +57,7 @@ class StreamFilterTest(TestCase):
         assert record_ids(output) == [2, 3]
 
     @HttpMocker()
-    def test_given_filter_combining_and_or_when_read_sends_then_the_boolean_condition_holds(self, http_mocker: HttpMocker) -> None:
+    def test_given_filter_combining_and_or_when_read_then_the_condition_holds(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", SENDS))
 
@@ -83,7 +83,8 @@ class StreamFilterTest(TestCase):
         assert record_ids(output) == [1]
 
     @HttpMocker()
-    def test_given_filter_on_a_list_field_when_read_touches_then_touches_shipping_to_that_country(self, http_mocker: HttpMocker) -> None:
+    def test_given_filter_on_a_list_field_when_read_then_touches_shipping_there(self, http_mocker: HttpMocker) -> None:
+        """A filter on a list field of `touches`: only the touches that ship to that country."""
         _mock_token(http_mocker)
         touches = [_touch(1, ["US", "CA"]), _touch(2, ["US"]), _touch(3, ["CA"]), _touch(4, [])]
         http_mocker.get(list_request("/touches"), page_response("/touches", touches))
@@ -102,9 +103,8 @@ class StreamFilterTest(TestCase):
         assert record_ids(output) == [1, 2]
 
     @HttpMocker()
-    def test_given_filter_and_state_when_read_sends_incrementally_then_both_the_filter_and_the_cursor_apply(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_filter_and_state_when_read_incrementally_then_both_apply(self, http_mocker: HttpMocker) -> None:
+        """A filter and a state on `sends`, read incrementally: both the filter and the cursor apply."""
         _mock_token(http_mocker)
         sends = [
             _send(1, "Delivered", created_at="2024-05-02T00:00:00.000Z"),
@@ -133,44 +133,47 @@ class InvalidStreamFilterTest(TestCase):
         assert config_errors, f"expected a config_error, got {[m.trace.error for m in output.errors]}"
         return config_errors[0].message
 
-    def test_given_filter_that_does_not_parse_when_read_then_config_error_quoting_the_clause_and_the_column(self) -> None:
+    def test_given_filter_that_does_not_parse_then_config_error_quoting_the_column(self) -> None:
+        """A filter that does not parse is a config error quoting the clause and the column where it stops."""
         message = self._read_expecting_config_error("sends", "status = 'Delivered' AND created_at >=")
 
         assert "status = 'Delivered' AND created_at >=" in message
         assert "column 39" in message
         assert "sends" in message
 
-    def test_given_filter_with_an_unclosed_string_when_read_then_config_error_pointing_at_the_quote(self) -> None:
+    def test_given_an_unclosed_string_when_read_then_config_error_pointing_at_the_quote(self) -> None:
         message = self._read_expecting_config_error("sends", "status = 'Delivered")
 
         assert "status = 'Delivered" in message
         assert "column 10" in message
 
-    def test_given_filter_naming_an_unknown_stream_when_read_then_config_error_quoting_the_clause(self) -> None:
+    def test_given_filter_for_an_unknown_stream_then_config_error_quoting_the_clause(self) -> None:
         message = self._read_expecting_config_error("shipments", "status = 'Delivered'")
 
         assert "shipments" in message
         assert "status = 'Delivered'" in message
 
-    def test_given_filter_naming_a_stream_only_the_hub_has_when_read_then_config_error_listing_this_backends_streams(self) -> None:
+    def test_given_filter_for_a_hub_only_stream_then_config_error_listing_the_streams(self) -> None:
+        """A filter naming a stream only the hub has, on the direct API: the config error lists this backend's streams."""
         message = self._read_expecting_config_error("return_addresses", "city = 'Austin'", read_stream_name="users")
 
         assert "names the stream 'return_addresses', which does not exist" in message
         assert "sends" in message and "return_addresses," not in message
 
-    def test_given_filter_naming_an_unknown_field_when_read_then_config_error_quoting_the_clause(self) -> None:
+    def test_given_filter_on_an_unknown_field_then_config_error_quoting_the_clause(self) -> None:
         message = self._read_expecting_config_error("sends", "state = 'Delivered'")
 
         assert "'state'" in message
         assert "state = 'Delivered'" in message
 
-    def test_given_filter_naming_an_unknown_nested_field_when_read_then_config_error_naming_the_path(self) -> None:
+    def test_given_filter_on_an_unknown_nested_field_then_config_error_naming_the_path(self) -> None:
         message = self._read_expecting_config_error("sends", "sender.phone = '555'")
 
         assert "sender.phone" in message
         assert "sender.phone = '555'" in message
 
-    def test_given_bad_filter_for_another_stream_when_read_then_config_error_all_the_same(self) -> None:
+    def test_given_bad_filter_for_another_stream_when_read_then_config_error_all_same(self) -> None:
+        """A bad filter for a stream that is not read still fails the read as a config error."""
         message = self._read_expecting_config_error("touches", "ship_to_countries = ", read_stream_name="users")
 
         assert "touches" in message

@@ -23,7 +23,7 @@ from mock_server.records import group, send, user
 
 class HubBackendTest(TestCase):
     @HttpMocker()
-    def test_given_a_token_on_every_page_when_read_then_follow_it_and_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_token_on_every_page_then_follow_it_and_stop_on_the_empty_page(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), hub_page([user(1), user(2)], "page-2"))
         http_mocker.get(hub_request("/users", next_page="page-2"), hub_page([user(3), user(4)], "page-3"))
@@ -34,7 +34,7 @@ class HubBackendTest(TestCase):
         assert [record["id"] for record in record_data(output)] == [1, 2, 3, 4]
 
     @HttpMocker()
-    def test_given_the_hub_repeats_a_page_when_read_then_fail_instead_of_reading_its_records_twice(self, http_mocker: HttpMocker) -> None:
+    def test_given_the_hub_repeats_a_page_then_fail_rather_than_read_records_twice(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         same_page = hub_page([user(1), user(2)], "page-2")
         http_mocker.get(hub_request("/users"), same_page)
@@ -50,7 +50,7 @@ class HubBackendTest(TestCase):
         assert [record["id"] for record in record_data(output)] == [1, 2]
 
     @HttpMocker()
-    def test_given_a_stream_filter_when_read_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_stream_filter_then_push_it_down_as_where_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         delivered, opened = send(1), send(2)
         opened["status"] = "Opened"
@@ -71,7 +71,7 @@ class HubBackendTest(TestCase):
         assert [record["id"] for record in record_data(output)] == [1]
 
     @HttpMocker()
-    def test_given_an_or_filter_and_a_state_when_read_then_the_where_keeps_sql_precedence(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_or_filter_and_a_state_then_the_where_keeps_sql_precedence(self, http_mocker: HttpMocker) -> None:
         mock_only_named_objects(http_mocker)
         where = "updated_at >= '2024-06-01T00:00:00.000Z' AND (name = 'Sales' OR name = 'Ops')"
         http_mocker.get(hub_request("/groups", where=where), hub_page([group(1, updated_at="2024-07-01T00:00:00.000-07:00")], "t"))
@@ -94,9 +94,8 @@ class HubBackendTest(TestCase):
         assert output.records == [] and output.errors == []
 
     @HttpMocker()
-    def test_given_a_group_not_found_when_read_members_then_the_stream_fails_instead_of_reading_nothing(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_group_not_found_when_read_members_then_the_stream_fails(self, http_mocker: HttpMocker) -> None:
+        """A group the hub answers 404 for fails `group_members` instead of reading nothing."""
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/groups"), hub_page([group(1)], "t"))
         http_mocker.get(hub_request("/groups", next_page="t"), hub_page([]))
@@ -129,7 +128,8 @@ class HubBackendTest(TestCase):
         assert "Invalid Element token provided" in error.message
 
     @HttpMocker()
-    def test_given_a_malformed_where_rejected_when_read_then_config_error_quoting_the_hub(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_where_the_hub_rejects_when_read_then_config_error_quoting_it(self, http_mocker: HttpMocker) -> None:
+        """A `where` the hub rejects as malformed is a config error quoting the hub's message."""
         mock_only_named_objects(http_mocker)
         http_mocker.get(hub_request("/users"), hub_error(400, "Invalid where clause", provider_message="unsupported operator"))
 
@@ -154,9 +154,8 @@ def _failed_hub_check(http_mocker: HttpMocker, status: int, message: str) -> str
 
 class HubRefusedCredentialsTest(TestCase):
     @HttpMocker()
-    def test_given_the_hub_names_all_three_secrets_when_check_then_each_is_named_with_where_to_find_it(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_the_hub_names_all_three_secrets_then_each_is_named_with_its_place(self, http_mocker: HttpMocker) -> None:
+        """The hub's 401 names all three secrets: check names each with where to find it."""
         # Cloud Elements answers any of the three wrong with this one message.
         message = _failed_hub_check(http_mocker, 401, "Invalid Organization or User secret, or invalid Element token provided.")
 
@@ -172,14 +171,15 @@ class HubRefusedCredentialsTest(TestCase):
         assert "User Secret" not in message and "Organization Secret" not in message
 
     @HttpMocker()
-    def test_given_the_hub_names_the_organization_secret_only_when_check_then_only_it_is_named(self, http_mocker: HttpMocker) -> None:
+    def test_given_the_hub_names_the_organization_secret_then_only_it_is_named(self, http_mocker: HttpMocker) -> None:
         message = _failed_hub_check(http_mocker, 401, "Invalid Organization secret")
 
         assert "The hub refused the Organization Secret" in message and "profile menu" in message
         assert "Element Token" not in message and "User Secret" not in message
 
     @HttpMocker()
-    def test_given_403_when_check_then_failed_naming_the_element_instance_to_reauthenticate(self, http_mocker: HttpMocker) -> None:
+    def test_given_403_when_check_then_failed_naming_the_element_instance(self, http_mocker: HttpMocker) -> None:
+        """A 403 from the hub fails check, naming the element instance to re-authenticate."""
         message = _failed_hub_check(http_mocker, 403, "Access to the resource by the provider is forbidden.")
 
         assert "Element Token" in message and "Re-authenticate that Sendoso element instance" in message
@@ -195,7 +195,8 @@ class HubRefusedCredentialsTest(TestCase):
 
 class HubGenericObjectsTest(TestCase):
     @HttpMocker()
-    def test_given_generic_objects_when_discover_then_one_stream_each_with_a_schema_from_metadata(self, http_mocker: HttpMocker) -> None:
+    def test_given_generic_objects_when_discover_then_one_stream_each_with_its_schema(self, http_mocker: HttpMocker) -> None:
+        """Each generic object of the hub is one stream, with its schema from the hub's metadata."""
         http_mocker.get(objects_request(), objects_response(["users", "journals", "purchase-orders", "bulk/jobs"]))
         http_mocker.get(metadata_request("journals"), metadata_response({"id": "number", "kind": "string", "posted_at": "date"}))
         http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
@@ -223,7 +224,7 @@ class HubGenericObjectsTest(TestCase):
         assert record_data(output) == [{"id": 1, "total": 10.5}]
 
     @HttpMocker()
-    def test_given_a_filter_on_a_generic_object_when_read_then_push_it_down_and_check_each_record(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_filter_on_a_generic_object_then_push_it_down_and_check_each_record(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
         http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
         # A hub that ignores the criterion returns both; only the order over 10 is kept.
@@ -237,9 +238,8 @@ class HubGenericObjectsTest(TestCase):
         assert record_data(output) == [{"id": 1, "total": 10.5}]
 
     @HttpMocker()
-    def test_given_a_filter_naming_a_field_a_generic_object_lacks_when_read_then_config_error_listing_its_fields(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_filter_on_a_field_an_object_lacks_then_config_error_listing_fields(self, http_mocker: HttpMocker) -> None:
+        """A filter naming a field a generic object lacks is a config error listing the object's fields."""
         http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
         http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))
 
@@ -252,7 +252,8 @@ class HubGenericObjectsTest(TestCase):
         assert record_data(output) == []
 
     @HttpMocker()
-    def test_given_a_filter_on_an_object_the_hub_does_not_list_when_check_then_failed_naming_it(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_filter_on_an_unlisted_object_when_check_then_failed_naming_it(self, http_mocker: HttpMocker) -> None:
+        """A filter on an object the hub does not list fails check, naming the object."""
         http_mocker.get(hub_me_request(), hub_page([{"id": 1}]))
         http_mocker.get(objects_request(), objects_response(["purchase-orders"]))
         http_mocker.get(metadata_request("purchase-orders"), metadata_response({"id": "number", "total": "number"}))

@@ -59,7 +59,8 @@ def _sends() -> List[Dict[str, Any]]:
 
 class GroupsIncrementalTest(TestCase):
     @HttpMocker()
-    def test_given_state_when_read_then_only_groups_updated_at_or_after_the_state_instant(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_then_only_groups_updated_at_or_after_it(self, http_mocker: HttpMocker) -> None:
+        """Only the groups updated at or after the state's instant."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", GROUPS))
 
@@ -77,7 +78,7 @@ class GroupsIncrementalTest(TestCase):
         _assert_utc_state(latest_state(output), "2024-05-01T13:00:00Z")
 
     @HttpMocker()
-    def test_given_start_date_and_no_state_when_read_then_only_groups_updated_since_start_date(self, http_mocker: HttpMocker) -> None:
+    def test_given_start_date_and_no_state_then_only_groups_updated_since_start_date(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", GROUPS))
 
@@ -97,7 +98,7 @@ class GroupsIncrementalTest(TestCase):
         assert sorted(record_ids(output)) == [2, 3]
 
     @HttpMocker()
-    def test_given_state_with_a_negative_offset_when_read_then_compared_as_the_same_instant(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_with_a_negative_offset_then_compared_as_the_same_instant(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", GROUPS))
 
@@ -107,7 +108,7 @@ class GroupsIncrementalTest(TestCase):
         assert sorted(record_ids(output)) == [2, 3]
 
     @HttpMocker()
-    def test_given_state_with_a_positive_offset_when_read_then_no_group_changed_after_it_is_missed(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_with_a_positive_offset_then_no_group_changed_after_it_missed(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", GROUPS))
 
@@ -117,9 +118,8 @@ class GroupsIncrementalTest(TestCase):
         assert sorted(record_ids(output)) == [2, 3]
 
     @HttpMocker()
-    def test_given_state_with_an_offset_and_nothing_newer_when_read_then_state_is_the_same_instant_in_utc(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_state_with_an_offset_and_nothing_newer_then_same_instant_in_utc(self, http_mocker: HttpMocker) -> None:
+        """A state with an offset and nothing newer: the state written is the same instant, in UTC."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", [group(1, updated_at="2024-05-01T04:00:00.000-07:00")]))
 
@@ -140,7 +140,8 @@ class GroupsIncrementalTest(TestCase):
 
 class SendsIncrementalTest(TestCase):
     @HttpMocker()
-    def test_given_state_when_read_then_only_sends_whose_latest_change_is_at_or_after_the_state(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_then_only_sends_changed_at_or_after_it(self, http_mocker: HttpMocker) -> None:
+        """Only the sends whose latest change is at or after the state."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", _sends()))
 
@@ -149,7 +150,8 @@ class SendsIncrementalTest(TestCase):
         assert sorted(record_ids(output)) == [1, 3, 4]
 
     @HttpMocker()
-    def test_given_state_when_read_then_state_message_holds_the_latest_derived_cursor_in_utc(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_when_read_then_the_state_holds_the_latest_derived_cursor(self, http_mocker: HttpMocker) -> None:
+        """The state message holds the latest derived cursor of the sends read, in UTC."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", _sends()))
 
@@ -158,7 +160,7 @@ class SendsIncrementalTest(TestCase):
         _assert_utc_state(latest_state(output), "2024-05-01T13:00:00Z")
 
     @HttpMocker()
-    def test_given_start_date_and_no_state_when_read_then_only_sends_changed_since_start_date(self, http_mocker: HttpMocker) -> None:
+    def test_given_start_date_and_no_state_then_only_sends_changed_since_start_date(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", _sends()))
 
@@ -168,7 +170,7 @@ class SendsIncrementalTest(TestCase):
         _assert_utc_state(latest_state(output), "2024-05-01T13:00:00Z")
 
     @HttpMocker()
-    def test_given_state_with_a_positive_offset_when_read_then_no_send_changed_after_it_is_missed(self, http_mocker: HttpMocker) -> None:
+    def test_given_state_with_a_positive_offset_then_no_send_changed_after_it_missed(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/send"), page_response("/send", _sends()))
 
@@ -177,7 +179,7 @@ class SendsIncrementalTest(TestCase):
         assert sorted(record_ids(output)) == [1, 3, 4]
 
     @HttpMocker()
-    def test_given_sends_on_two_pages_and_state_when_read_then_matching_sends_of_both_pages(self, http_mocker: HttpMocker) -> None:
+    def test_given_sends_on_two_pages_and_state_then_matching_sends_of_both_pages(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         old, new = send(1, created_at="2024-01-01T00:00:00.000Z"), send(2, created_at="2024-06-01T00:00:00.000Z")
         http_mocker.get(list_request("/send", per_page=1), page_response("/send", [new], per_page=1, total=2))
@@ -204,14 +206,15 @@ def _read_groups_from_state(state_value: str, groups: List[Dict[str, Any]], expe
         return read_stream("groups", ConfigBuilder().build(), SyncMode.incremental, state=state, expecting_exception=expecting_exception)
 
 
-def test_given_a_newer_group_when_read_then_the_state_is_written_in_utc_with_milliseconds() -> None:
+def test_given_a_newer_group_when_read_then_the_state_is_utc_with_milliseconds() -> None:
     output = _read_groups_from_state("2024-05-01T12:00:00.000Z", [group(1, updated_at="2024-06-01T00:00:00.5-07:00")])
 
     assert latest_state(output) == {"updated_at": "2024-06-01T07:00:00.500Z"}
 
 
 @pytest.mark.parametrize("written", ["2024-01-02T03:04:05.000Z", "2024-01-02T03:04:05.678Z", "1970-01-01T00:00:00.000Z"])
-def test_given_a_state_the_connector_wrote_and_nothing_newer_when_read_then_it_is_written_back_unchanged(written: str) -> None:
+def test_given_its_own_state_and_nothing_newer_then_it_is_written_back_unchanged(written: str) -> None:
+    """A state the connector wrote, and nothing newer: the state is written back unchanged."""
     output = _read_groups_from_state(written, [group(1, updated_at="1969-12-31T23:59:59.999Z")])
 
     assert record_ids(output) == []
@@ -238,9 +241,8 @@ def test_a_state_the_connector_wrote_is_not_migrated(written: str) -> None:
         ("2024-01-02", "2024-01-02T00:00:00.000Z"),
     ],
 )
-def test_given_a_state_in_an_older_form_when_read_then_it_is_written_as_the_same_instant_in_the_one_form(
-    older: str, in_the_one_form: str
-) -> None:
+def test_given_a_state_in_an_older_form_then_it_is_written_in_the_one_form(older: str, in_the_one_form: str) -> None:
+    """A state in an older form is written back as the same instant, in the one form."""
     output = _read_groups_from_state(older, [group(1, updated_at="1969-12-31T23:59:59.999Z")])
 
     assert record_ids(output) == []
@@ -248,7 +250,7 @@ def test_given_a_state_in_an_older_form_when_read_then_it_is_written_as_the_same
 
 
 @pytest.mark.parametrize("not_a_date_form", ["yesterday", "1714564800", "2024/05/01 12:00:00", "2024-02-30T00:00:00.000Z"])
-def test_given_a_state_in_no_date_form_when_read_then_config_error_naming_the_form_to_use(not_a_date_form: str) -> None:
+def test_given_a_state_in_no_date_form_then_config_error_naming_the_form_to_use(not_a_date_form: str) -> None:
     output = _read_groups_from_state(not_a_date_form, [], expecting_exception=True)
 
     (error,) = errors_of_type(output, FailureType.config_error)

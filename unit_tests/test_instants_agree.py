@@ -66,7 +66,7 @@ def test_the_cdk_writes_an_instant_with_the_manifests_format_as_the_clock_does(m
 
 @settings(max_examples=300, deadline=None)
 @given(_utc_moments)
-def test_a_state_in_the_one_form_is_read_and_written_back_unchanged_by_the_cdks_cursor(moment: datetime) -> None:
+def test_a_state_in_the_one_form_is_written_back_unchanged_by_the_cdks_cursor(moment: datetime) -> None:
     state = utc_text(moment)
     for cursor in CURSORS:
         converter = CustomFormatConcurrentStreamStateConverter(

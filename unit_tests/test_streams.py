@@ -28,7 +28,8 @@ class MeStreamTest(TestCase):
 
 class UsersStreamTest(TestCase):
     @HttpMocker()
-    def test_given_two_pages_when_read_then_page_param_only_from_page_two_and_all_users_returned(self, http_mocker: HttpMocker) -> None:
+    def test_given_two_pages_when_read_then_page_param_from_page_two_and_all_users(self, http_mocker: HttpMocker) -> None:
+        """The `page` parameter is sent only from page two on, and every user is returned."""
         _mock_token(http_mocker)
         first = [user(i) for i in range(1, 101)]
         http_mocker.get(list_request("/users"), page_response("/users", first, page=1, total=101))
@@ -52,7 +53,8 @@ class UsersStreamTest(TestCase):
 
 class GroupsStreamTest(TestCase):
     @HttpMocker()
-    def test_given_groups_when_read_then_get_groups_paged_and_return_groups_with_updated_at_in_utc(self, http_mocker: HttpMocker) -> None:
+    def test_given_groups_when_read_then_groups_paged_with_updated_at_in_utc(self, http_mocker: HttpMocker) -> None:
+        """`GET /groups`, paged; the groups come back with `updated_at` in UTC."""
         _mock_token(http_mocker)
         http_mocker.get(
             list_request("/groups"),
@@ -73,9 +75,8 @@ class GroupsStreamTest(TestCase):
 
 class GroupMembersStreamTest(TestCase):
     @HttpMocker()
-    def test_given_two_groups_when_read_then_one_members_request_per_group_and_each_member_carries_group_id(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_two_groups_when_read_then_one_members_request_per_group(self, http_mocker: HttpMocker) -> None:
+        """One members request per group, and each member carries its `group_id`."""
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", [group(10), group(20)]))
         http_mocker.get(members_request(10), members_response([member(1, 10), member(2, 10)]))
@@ -104,7 +105,7 @@ class GroupMembersStreamTest(TestCase):
         assert sorted((record["group_id"], record["id"]) for record in record_data(output)) == [(10, 1), (20, 2)]
 
     @HttpMocker()
-    def test_given_a_group_without_members_when_read_then_members_of_the_other_groups_only(self, http_mocker: HttpMocker) -> None:
+    def test_given_a_group_without_members_then_members_of_the_other_groups_only(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         http_mocker.get(list_request("/groups"), page_response("/groups", [group(10), group(20)]))
         http_mocker.get(members_request(10), members_response([]))
@@ -129,7 +130,8 @@ class TouchesStreamTest(TestCase):
 
 class SendsStreamTest(TestCase):
     @HttpMocker()
-    def test_given_sends_on_two_pages_when_read_then_get_send_paged_and_return_every_send(self, http_mocker: HttpMocker) -> None:
+    def test_given_sends_on_two_pages_when_read_then_send_paged_and_every_send(self, http_mocker: HttpMocker) -> None:
+        """`GET /send`, paged, and every send returned."""
         _mock_token(http_mocker)
         first = [send(i) for i in range(1, 101)]
         http_mocker.get(list_request("/send"), page_response("/send", first, page=1, total=101))
@@ -153,9 +155,8 @@ class SendUpdatedAtTest(TestCase):
         return data
 
     @HttpMocker()
-    def test_given_status_updates_in_mixed_offsets_when_read_then_updated_at_is_the_latest_instant_in_utc(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_status_updates_in_mixed_offsets_then_updated_at_is_the_latest(self, http_mocker: HttpMocker) -> None:
+        """Status updates in mixed UTC offsets: `updated_at` is the latest instant, in UTC."""
         updates = [
             {"status": "Processing", "occurred_at": "2024-05-01T18:00:00.000Z"},
             # Sorts before the update above as text, yet is later: 19:30Z.
@@ -181,9 +182,8 @@ class SendUpdatedAtTest(TestCase):
 
 class MarketplaceProductsStreamTest(TestCase):
     @HttpMocker()
-    def test_given_two_cursor_pages_when_read_then_second_request_carries_after_and_all_products_returned(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_two_cursor_pages_when_read_then_after_is_sent_and_all_products(self, http_mocker: HttpMocker) -> None:
+        """The second request carries `after`, and every product is returned."""
         _mock_token(http_mocker)
         http_mocker.get(products_request(), products_response([product(1), product(2)], after="cursor-2"))
         http_mocker.get(products_request(after="cursor-2"), products_response([product(3)]))

@@ -63,7 +63,8 @@ IN_AN_HOUR = datetime.now(timezone.utc).replace(microsecond=123456) + timedelta(
         pytest.param(IN_AN_HOUR.astimezone(timezone(timedelta(hours=-7))).isoformat(), id="another-offset"),
     ],
 )
-def test_given_an_expiry_still_ahead_when_read_then_the_stored_token_is_sent_and_no_token_is_asked_for(expiry: str) -> None:
+def test_given_an_expiry_still_ahead_when_read_then_the_stored_token_is_sent(expiry: str) -> None:
+    """An expiry still ahead: the stored token is sent and no new token is asked for."""
     with HttpMocker() as http_mocker:
         http_mocker.get(_users_request(STORED), page_response("/users", [user(1)]))
 
@@ -91,7 +92,7 @@ def test_given_an_expiry_still_ahead_when_read_then_the_stored_token_is_sent_and
         pytest.param(_java_instant(IN_AN_HOUR), "", id="ahead-but-an-empty-stored-token"),
     ],
 )
-def test_given_an_expiry_that_names_no_instant_ahead_when_read_then_a_new_token_is_asked_for_first(expiry: Any, access_token: Any) -> None:
+def test_given_an_expiry_naming_no_instant_ahead_then_a_new_token_is_asked_first(expiry: Any, access_token: Any) -> None:
     with HttpMocker() as http_mocker:
         refresh = token_request()
         http_mocker.post(refresh, token_response(FRESH, expires_in=7200))
@@ -108,7 +109,8 @@ def test_given_an_expiry_that_names_no_instant_ahead_when_read_then_a_new_token_
     assert timedelta(hours=1, minutes=59) < ahead <= timedelta(hours=2)
 
 
-def test_given_expires_in_seconds_when_check_then_it_succeeds_after_getting_a_new_token() -> None:
+def test_given_expires_in_seconds_when_check_then_succeeds_with_a_new_token() -> None:
+    """A number of seconds as the expiry: check gets a new token first, then succeeds."""
     with HttpMocker() as http_mocker:
         refresh = token_request()
         http_mocker.post(refresh, token_response(FRESH))
@@ -131,7 +133,8 @@ def test_given_expires_in_seconds_when_check_then_it_succeeds_after_getting_a_ne
         pytest.param([7200], "an array", id="array"),
     ],
 )
-def test_given_an_expiry_that_is_neither_an_instant_nor_seconds_then_a_config_error_names_the_field(expiry: Any, named: str) -> None:
+def test_given_an_expiry_neither_instant_nor_seconds_then_config_error_names_it(expiry: Any, named: str) -> None:
+    """An expiry that is neither an instant nor seconds is a config error naming the field."""
     with pytest.raises(AirbyteTracedException) as raised:
         SourceSendoso(config=_config(expiry))
 

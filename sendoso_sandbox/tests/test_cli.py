@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from sendoso_sandbox.process import SandboxStartError, start_sandbox
+from sendoso_sandbox.core.process import SandboxStartError, start_sandbox
 
 
 def test_json_line_and_config_shapes():

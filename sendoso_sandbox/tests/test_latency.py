@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from sendoso_sandbox import Sandbox
+from sendoso_sandbox.core.process import SandboxStartError, start_sandbox
 from sendoso_sandbox.options import OptionError
-from sendoso_sandbox.process import SandboxStartError, start_sandbox
 
 
 def test_every_api_answer_is_held_at_least_the_latency_and_counted(make_client):

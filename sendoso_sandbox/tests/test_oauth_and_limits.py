@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sendoso_sandbox.ratelimit import SlidingWindowLimiter
+from sendoso_sandbox.core.ratelimit import SlidingWindowLimiter
 
 
 def test_refresh_without_rotation_has_no_refresh_token(client):

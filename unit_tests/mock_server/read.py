@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from airbyte_cdk.models import AirbyteErrorTraceMessage, FailureType, SyncMode, Type
+from airbyte_cdk.models import AirbyteErrorTraceMessage, ConnectorSpecificationSerializer, FailureType, SyncMode, Type
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, read
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -63,6 +63,13 @@ def check_connection(config: Mapping[str, Any], expecting_exception: bool = Fals
             output = _run_command(source, ["check", "--config", str(config_path)], expecting_exception=expecting_exception)
     output.control_configs = controls  # type: ignore[attr-defined]
     return output
+
+
+def connector_spec() -> Dict[str, Any]:
+    """`spec`, as the platform runs it: the connector's one SPEC message, as JSON."""
+    output = _run_command(SourceSendoso(catalog=None, config=None, state=None), ["spec"])
+    (message,) = output.spec_messages
+    return ConnectorSpecificationSerializer.dump(message.spec)
 
 
 def discover_streams(config: Mapping[str, Any], expecting_exception: bool = False) -> EntrypointOutput:

@@ -50,7 +50,8 @@ class PagePartitionTest(TestCase):
             http_mocker.assert_number_of_calls(request, 1)
 
     @HttpMocker()
-    def test_given_an_understated_total_when_read_then_pages_past_it_are_read_until_a_short_page(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_understated_total_then_pages_past_it_until_a_short_page(self, http_mocker: HttpMocker) -> None:
+        """An understated total: the pages past it are read, up to a short page."""
         _mock_token(http_mocker)
         _users_page(http_mocker, 1, [1, 2], total=4)
         _users_page(http_mocker, 2, [3, 4], total=4)
@@ -64,7 +65,7 @@ class PagePartitionTest(TestCase):
         http_mocker.assert_number_of_calls(past_the_end, 1)
 
     @HttpMocker()
-    def test_given_an_overstated_total_when_read_then_the_empty_page_it_announced_ends_the_list(self, http_mocker: HttpMocker) -> None:
+    def test_given_an_overstated_total_then_the_empty_page_it_announced_ends_the_list(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         for number in (1, 2, 3):
             _users_page(http_mocker, number, [2 * number - 1, 2 * number], total=7)
@@ -79,7 +80,8 @@ class PagePartitionTest(TestCase):
         http_mocker.assert_number_of_calls(empty, 1)
 
     @HttpMocker()
-    def test_given_no_total_when_read_then_pages_one_after_another_and_nothing_past_the_short_page(self, http_mocker: HttpMocker) -> None:
+    def test_given_no_total_then_pages_one_after_another_up_to_the_short_page(self, http_mocker: HttpMocker) -> None:
+        """Without a total, pages are read one after another, and nothing past the short page."""
         _mock_token(http_mocker)
         _users_page(http_mocker, 1, [1, 2], total=None)
         _users_page(http_mocker, 2, [3, 4], total=None)
@@ -91,9 +93,8 @@ class PagePartitionTest(TestCase):
         assert record_ids(output) == [1, 2, 3, 4, 5]
 
     @HttpMocker()
-    def test_given_max_concurrent_requests_1_when_read_then_pages_one_after_another_whatever_the_total(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_max_concurrent_requests_1_then_pages_one_after_another(self, http_mocker: HttpMocker) -> None:
+        """With `max_concurrent_requests: 1`, pages are read one after another whatever the total."""
         _mock_token(http_mocker)
         _users_page(http_mocker, 1, [1, 2], total=10)
         _users_page(http_mocker, 2, [3], total=10)
@@ -104,9 +105,7 @@ class PagePartitionTest(TestCase):
         assert record_ids(output) == [1, 2, 3]
 
     @HttpMocker()
-    def test_given_pages_read_at_the_same_time_when_read_then_the_records_of_each_page_go_out_together(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_pages_read_at_once_then_the_records_of_each_page_go_out_together(self, http_mocker: HttpMocker) -> None:
         _mock_token(http_mocker)
         for number in range(1, 7):
             _users_page(http_mocker, number, [2 * number - 1, 2 * number], total=12)
@@ -120,9 +119,8 @@ class PagePartitionTest(TestCase):
             assert second == first + 1, f"the records of page {number} are apart: {ids}"
 
     @HttpMocker()
-    def test_given_a_page_that_keeps_failing_when_read_then_the_stream_fails_and_no_page_is_lost_silently(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_page_that_keeps_failing_then_the_stream_fails_and_none_is_lost(self, http_mocker: HttpMocker) -> None:
+        """A page that keeps failing fails the stream: no page is lost silently."""
         _mock_token(http_mocker)
         _users_page(http_mocker, 1, [1, 2], total=6)
         _users_page(http_mocker, 2, [3, 4], total=6)
@@ -182,9 +180,8 @@ def _as_dict(blob: Any) -> Any:
 
 class ConcurrentCheckpointTest(TestCase):
     @HttpMocker()
-    def test_given_pages_read_at_the_same_time_when_read_then_each_checkpoint_follows_the_records_of_every_page_before_it(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_pages_read_at_once_then_each_checkpoint_follows_the_pages_before_it(self, http_mocker: HttpMocker) -> None:
+        """Pages read at the same time: each checkpoint follows the records of every page before it."""
         _mock_send_pages(http_mocker)
 
         output = _read_sends({"updated_at": LOWER_BOUND})
@@ -208,9 +205,8 @@ class ConcurrentCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-06T00:00:00.000Z"}
 
     @HttpMocker()
-    def test_given_a_pass_killed_at_page_three_when_read_then_it_resumes_there_and_reads_the_pages_after_it(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_pass_killed_at_page_three_then_it_resumes_there(self, http_mocker: HttpMocker) -> None:
+        """A pass killed at page three resumes there and reads the pages after it."""
         # Pages 1 and 2 are not mocked: asking for them fails the test.
         _mock_send_pages(http_mocker, first=3)
         state = {
@@ -225,9 +221,8 @@ class ConcurrentCheckpointTest(TestCase):
         assert latest_state(output) == {"updated_at": "2024-05-05T00:00:00.000Z"}
 
     @HttpMocker()
-    def test_given_a_page_that_fails_when_read_then_no_checkpoint_passes_it_and_the_cursor_does_not_move(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_page_that_fails_then_no_checkpoint_passes_it(self, http_mocker: HttpMocker) -> None:
+        """A page that fails: no checkpoint passes it, and the cursor does not move."""
         _mock_send_pages(http_mocker, failing=3)
 
         output = _read_sends({"updated_at": LOWER_BOUND}, expecting_exception=True)

@@ -62,9 +62,8 @@ class PagingTest(TestCase):
         assert [record["id"] for record in record_data(output)] == [1, 2]
 
     @HttpMocker()
-    def test_given_a_page_answered_with_another_page_when_read_then_asked_again_and_no_record_read_twice(
-        self, http_mocker: HttpMocker
-    ) -> None:
+    def test_given_a_page_answered_with_another_then_asked_again_no_record_twice(self, http_mocker: HttpMocker) -> None:
+        """A page answered with another page is asked for again, and no record is read twice."""
         _mock_token(http_mocker)
         second = page_response("/users", [user(3), user(4)], page=2, per_page=2, total=6)
         http_mocker.get(list_request("/users", per_page=2), page_response("/users", [user(1), user(2)], page=1, per_page=2, total=6))

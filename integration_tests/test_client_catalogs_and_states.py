@@ -45,9 +45,10 @@ def _counts(run: ConnectorRun, streams: List[str]) -> Dict[str, int]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_pyairbyte_catalog_reads_every_stream_whole_with_one_warning_naming_the_streams_without_a_cursor(
+def test_pyairbyte_catalog_reads_every_stream_whole(
     fresh_sandbox: RunningSandbox, catalogs: Dict[str, Dict[str, Any]], backend: str
 ) -> None:
+    """PyAirbyte asks every stream incrementally: each is read whole, with one warning naming the streams without a cursor."""
     discovered = catalogs[backend]
     streams = [stream["name"] for stream in discovered["streams"]]
     without_cursor = {stream["name"] for stream in discovered["streams"] if "incremental" not in stream["supported_sync_modes"]}
@@ -64,9 +65,10 @@ def test_pyairbyte_catalog_reads_every_stream_whole_with_one_warning_naming_the_
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_pyairbyte_second_read_with_its_state_reads_again_in_full_what_has_no_cursor_and_only_changes_of_the_rest(
+def test_pyairbyte_second_read_with_its_state_reads_only_changes_where_it_can(
     fresh_sandbox: RunningSandbox, catalogs: Dict[str, Dict[str, Any]], backend: str
 ) -> None:
+    """With PyAirbyte's state, a second read reads again in full what has no cursor, and only the changes of the rest."""
     catalog = pyairbyte_catalog(catalogs[backend], ["users", "sends"])
     first = run_connector("read", config=fresh_sandbox.config(backend), catalog=catalog, state=[])
     assert first.returncode == 0, first.errors
@@ -115,9 +117,8 @@ def _platform_catalog(discovered: Dict[str, Any]) -> Dict[str, Any]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_platform_catalog_with_generations_and_rewritten_destination_modes_reads_every_stream(
-    fresh_sandbox: RunningSandbox, catalogs: Dict[str, Dict[str, Any]], backend: str
-) -> None:
+def test_platform_catalog_reads_every_stream(fresh_sandbox: RunningSandbox, catalogs: Dict[str, Dict[str, Any]], backend: str) -> None:
+    """The platform's catalog, with generation and sync ids and rewritten destination modes, reads every stream."""
     catalog = _platform_catalog(catalogs[backend])
     streams = [entry["stream"]["name"] for entry in catalog["streams"]]
 

@@ -1,7 +1,7 @@
 """The one way to run the connector against the sandbox as a subprocess: the demo, the
 integration tests and the benchmarks all build its command here (no pytest needed)::
 
-    from sendoso_sandbox.connector import connector_command
+    from harness.connector import connector_command
 
     with connector_command("read", config=config, catalog=catalog, state=state) as command:
         subprocess.run(command, capture_output=True, text=True)
@@ -10,7 +10,7 @@ The connector is the `source-sendoso` command installed beside the running Pytho
 `make setup` installs), else `python -m source_sendoso.run`; its config, catalog and state go to
 JSON files in a temporary folder, as Airbyte hands them over, removed when the block is left.
 Each caller runs the command its own way (to the end, line by line, or measured); none of them
-imports the connector, so the sandbox stays a model of the service that checks it from outside.
+imports the connector: they check it from outside, as Airbyte runs it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one way to run the sandbox as a subprocess: the demo, the integration tests and the
 benchmarks all start it here (no pytest needed)::
 
-    from sendoso_sandbox.process import start_sandbox
+    from sendoso_sandbox.core.process import start_sandbox
 
     with start_sandbox("--scale", "5000", "--rate-limit", "0", latency_ms=250) as sandbox:
         sandbox.url, sandbox.config("sendoso"), sandbox.stats()
