@@ -67,7 +67,7 @@ from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, is_page_slice, max_concurrent_requests, read_pages_concurrently
-from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead
+from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead, WindowStates
 from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 PASS = "pass"
@@ -316,6 +316,9 @@ class SendosoComponentFactory(ModelToComponentFactory):
             # The CDK carries every key of an incoming state into the states it writes: the
             # finished pass would carry its position on, the finished windows those read before.
             stream_state = {key: value for key, value in stream_state.items() if key not in (PASS, WINDOWS)}
+        windows = None if plain else _windows_of(component_definition, config)
+        # The CDK's cursor of a stream read in windows writes its states through them (windows.WindowStates).
+        states = WindowStates(self.get_message_repository(), state_manager_of(self)) if windows is not None else None
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(
             model_type,
             component_definition,
@@ -323,14 +326,13 @@ class SendosoComponentFactory(ModelToComponentFactory):
             stream_namespace,
             stream_state,
             config,
-            message_repository=message_repository,
+            message_repository=message_repository or states,
             **kwargs,
         )
         if plain:
             return cursor
         user_filter = stream_filter(config, stream_name)
         where = ceql.render(user_filter) if user_filter is not None else ""
-        windows = _windows_of(component_definition, config)
         if windows is not None:
             return CursorWindows(
                 cursor,
@@ -338,8 +340,7 @@ class SendosoComponentFactory(ModelToComponentFactory):
                 **windows,
                 where=where,
                 interrupted=WindowsRead.from_state(stream_name, windows_read) if windows_read is not None else None,
-                message_repository=self.get_message_repository(),
-                state_manager=state_manager_of(self),
+                states=states,
             )
         return PageCheckpointCursor(
             cursor,
@@ -370,6 +371,8 @@ class SendosoComponentFactory(ModelToComponentFactory):
         # read inside its child's partition generator, one page after another; a cursor other
         # than these two would close a slice per page.
         cursor = getattr(stream, "cursor", None)
+        if not is_parent and isinstance(cursor, CursorWindows):
+            cursor.read_in_lanes(stream)
         if not is_parent and isinstance(cursor, (PageCheckpointCursor, FinalStateCursor)):
             read_pages_concurrently(stream, config, cursor if isinstance(cursor, PageCheckpointCursor) else None)
         return stream
@@ -390,7 +393,9 @@ def _windows_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> Opt
     """How a stream whose manifest says `windows` is read in windows of its cursor (windows.py),
     unless the config reads one request at a time."""
     concurrency = max_concurrent_requests(config)
-    if not (definition.get("$parameters") or {}).get("windows") or concurrency < 2:
+    # The CDK hands the definition over as the model's fields (`parameters`) and only then adds `$parameters`.
+    parameters = definition.get("$parameters") or definition.get("parameters") or {}
+    if not parameters.get("windows") or concurrency < 2:
         return None
     rate = config.get("requests_per_second", 10)
     return {"concurrency": concurrency, "requests_per_second": rate if isinstance(rate, (int, float)) else 10}
