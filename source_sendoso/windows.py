@@ -322,8 +322,14 @@ class CursorWindows(WrappedCursor):
         oldest = min(max(oldest, start), end)
         newest = min(max(self._newest(whole) or end, oldest), end)
         bounds = [start] if oldest > start else []
-        step = (newest + _UNIT - oldest) / planned.windows
-        bounds += [oldest + step * i for i in range(planned.windows)]
+        step, moment, cut = (newest + _UNIT - oldest) / planned.windows, oldest, 0
+        while moment <= newest:
+            bounds.append(moment)
+            cut += 1
+            # The lanes start together: their first windows, a lane's share of a window longer
+            # each, make them close in turn rather than all at once, with every other lane's
+            # window about whole then (the most a kill could make a resumed sync read again).
+            moment += step * min(1.0, cut / planned.lanes)
         bounds = sorted(set(moment.replace(microsecond=moment.microsecond // 1000 * 1000) for moment in bounds))
         LOGGER.info(
             f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor, {planned.lanes} at a time, from "

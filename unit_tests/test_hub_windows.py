@@ -25,7 +25,7 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant
+from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant, utc_text
 from source_sendoso.components import CeqlRecordFilter
 from source_sendoso.windows import CursorWindows, WindowRead, WindowsRead, WindowStates, is_window, plan
 
@@ -94,8 +94,8 @@ def _windows(hub: _Hub, concurrency: int = 2) -> List[tuple]:
     return [(s["start_time"], s["end_time"], is_window(s)) for s in cursor.stream_slices()]
 
 
-def _day(day: int) -> tuple:
-    return (f"2024-07-0{day}T00:00:00.000Z", f"2024-07-0{day}T23:59:59.999Z", True)
+def _from_noon(day: int) -> tuple:
+    return (f"2024-07-0{day}T12:00:00.000Z", f"2024-07-0{day + 1}T11:59:59.999Z", True)
 
 
 def test_given_the_oldest_and_newest_records_when_sliced_then_equal_windows_between_them_after_one_window_before_it() -> None:
@@ -110,22 +110,29 @@ def test_given_the_oldest_and_newest_records_when_sliced_then_equal_windows_betw
         {"orderBy": "updated_at asc", "pageSize": 1},
         {"orderBy": "updated_at desc", "pageSize": 1},
     ]
-    # Four windows per lane (2) between the oldest and the newest record, the last one to the end
-    # of the sync; the first window covers what a hub that ignores orderBy did not list first.
-    assert windows == [(START, "2024-06-30T23:59:59.999Z", True), *map(_day, range(1, 8)), ("2024-07-08T00:00:00.000Z", END, True)]
+    # Four windows per lane (2), a day each, between the oldest and the newest record, the last
+    # one to the end of the sync; the first window covers what a hub that ignores orderBy did not
+    # list first. The first lane's first window is half a day, so that the two lanes, starting
+    # together, close their windows in turn.
+    assert windows == [
+        (START, "2024-06-30T23:59:59.999Z", True),
+        (OLDEST, "2024-07-01T11:59:59.999Z", True),
+        *map(_from_noon, range(1, 8)),
+        ("2024-07-08T12:00:00.000Z", END, True),
+    ]
 
 
 def test_given_the_oldest_record_at_the_start_when_sliced_then_no_window_before_it() -> None:
     windows = _windows(_Hub(oldest=START, newest="2024-01-08T23:59:59.999Z"))
 
-    assert windows[0] == (START, "2024-01-01T23:59:59.999Z", True) and len(windows) == 8
+    assert windows[0] == (START, "2024-01-01T11:59:59.999Z", True) and len(windows) == 9
 
 
 def test_given_no_newest_record_when_sliced_then_the_windows_reach_to_the_end() -> None:
     windows = _windows(_Hub(oldest=OLDEST, newest=None))
 
-    assert windows[1][0] == OLDEST and windows[-1][1] == END and len(windows) == 9
-    lengths = {instant(high) - instant(low) for low, high, _ in windows[1:]}  # type: ignore[operator]
+    assert windows[1][0] == OLDEST and windows[-1][1] == END and len(windows) == 10
+    lengths = {instant(high) - instant(low) for low, high, _ in windows[2:-1]}  # type: ignore[operator]
     assert max(lengths) - min(lengths) < timedelta(milliseconds=2)  # equal, to the cursor's unit
 
 
@@ -276,13 +283,16 @@ def _on_a_thread(cursor: CursorWindows, reads: List[tuple]) -> None:
     thread.join()
 
 
+def _hours_in(window: StreamSlice, hours: int) -> str:
+    return utc_text(instant(window["start_time"]) + timedelta(hours=hours))  # type: ignore[operator]
+
+
 def test_given_windows_read_side_by_side_when_all_closed_then_the_state_is_the_highest_record_read() -> None:
     cursor, windows, _ = _sends_windows()
     # In no order within a window, and a record without its cursor value among them.
     values: List[List[Optional[str]]] = [["2024-03-01T00:00:00.000Z", None, "2024-01-02T00:00:00.000Z"]]
-    values += [[f"2024-07-0{day}T10:00:00.000Z", f"2024-07-0{day}T02:00:00.000Z"] if day % 3 else [] for day in range(1, 9)]
+    values += [[_hours_in(window, 10), _hours_in(window, 2)] if i % 3 else [] for i, window in enumerate(windows[1:], 1)]
     values[-1].append("2024-12-31T23:00:00.000Z")
-    assert len(windows) == len(values)
 
     for window, its_values in reversed(list(zip(windows, values))):  # the last window closes first
         _on_a_thread(cursor, [(window, its_values, True)])
@@ -293,7 +303,7 @@ def test_given_windows_read_side_by_side_when_all_closed_then_the_state_is_the_h
 def test_given_a_window_failed_on_a_thread_when_the_thread_reads_an_earlier_one_then_the_state_is_the_earlier_ones() -> None:
     cursor, windows, _ = _sends_windows()
 
-    _on_a_thread(cursor, [(windows[4], ["2024-07-04T12:00:00.000Z"], False), (windows[0], ["2024-02-01T00:00:00.000Z"], True)])
+    _on_a_thread(cursor, [(windows[4], ["2024-07-04T10:00:00.000Z"], False), (windows[0], ["2024-02-01T00:00:00.000Z"], True)])
 
     # Had the failed window's record counted for the first one, a sync killed now would resume
     # after the windows between them, and never read those.
@@ -344,14 +354,14 @@ def test_given_a_window_failed_when_the_stream_ends_then_its_last_state_still_li
 
 def test_given_windows_read_by_an_interrupted_sync_when_resumed_then_only_the_rest_is_read_and_their_records_count() -> None:
     _, planned, _ = _sends_windows()
-    read_before = WindowsRead("", (WindowRead(planned[2]["start_time"], planned[2]["end_time"], "2024-07-02T12:00:00.000Z"),))
+    read_before = WindowsRead("", (WindowRead(planned[2]["start_time"], planned[2]["end_time"], "2024-07-02T11:00:00.000Z"),))
 
     cursor, windows, repository = _sends_windows(interrupted=read_before)
     for window in windows:
         _on_a_thread(cursor, [(window, ["2024-03-01T00:00:00.000Z"] if window is windows[0] else [], True)])
 
     assert _bounds(windows) == _bounds(planned[:2] + planned[3:])
-    assert _states(repository)[-1] == {"updated_at": "2024-07-02T12:00:00.000Z"}
+    assert _states(repository)[-1] == {"updated_at": "2024-07-02T11:00:00.000Z"}
 
 
 def test_given_windows_read_under_another_filter_when_resumed_then_they_are_read_again() -> None:
