@@ -44,7 +44,8 @@ class _OneSlice:
 class _Hub:
     """A retriever whose requester answers a question for the first record by cursor: ascending,
     the oldest record past the slice's start (with `oldest` whatever the start, if it ignores the
-    where), descending, the newest; the count question `round_trip` seconds late. Or it fails."""
+    where), descending, the newest; each `round_trip` seconds late, and one that asks for the count
+    `counting` seconds more. Or it fails."""
 
     def __init__(
         self,
@@ -54,13 +55,14 @@ class _Hub:
         total: Optional[int] = 2000,
         ignores_where: bool = False,
         round_trip: float = 0.03,
+        counting: float = 0.0,
     ) -> None:
         self.asked: List[Dict[str, Any]] = []
         self._oldest, self._newest = oldest, newest
         self._fails = fails
         self._total = total
         self._ignores_where = ignores_where
-        self._round_trip = round_trip
+        self._round_trip, self._counting = round_trip, counting
         self._start: Optional[str] = None
         self._order = "asc"
         self.requester = self
@@ -71,8 +73,8 @@ class _Hub:
         self.asked.append(request_params)
         if self._fails:
             raise RuntimeError("400 Invalid orderBy")
-        if "returnCount" in request_params:
-            threading.Event().wait(self._round_trip)  # a real wait: time.sleep is virtual here (conftest)
+        # A real wait: time.sleep is virtual here (conftest).
+        threading.Event().wait(self._round_trip + (self._counting if "returnCount" in request_params else 0.0))
         self._start, self._order = stream_slice["start_time"], request_params["orderBy"].split()[1]
         return SimpleNamespace(headers={"Elements-Total-Count": str(self._total)} if self._total is not None else {})
 
@@ -149,6 +151,14 @@ def test_given_near_answers_when_sliced_then_one_pass() -> None:
 
     assert _windows(hub) == [(START, END, False)]
     assert len(hub.asked) == 1
+
+
+def test_given_near_answers_and_a_slow_count_when_sliced_then_one_pass() -> None:
+    hub = _Hub(oldest=OLDEST, newest=NEWEST, round_trip=0.0, counting=0.1)
+
+    # The count's time is no round trip of a page: the question past the oldest measures one.
+    assert _windows(hub) == [(START, END, False)]
+    assert len(hub.asked) == 2
 
 
 def test_given_a_hub_that_does_not_count_when_sliced_then_one_pass() -> None:
