@@ -10,7 +10,7 @@ window no lane has taken yet and reading it whole before it takes the next.
 
 Whether and how: one request first asks for the oldest record of the slice (`orderBy=updated_at
 asc`, `pageSize=1`, `returnCount=true`, the slice's where). From how many records the hub counts
-(`Elements-Total-Count`), the page size and how long that answer took (`plan`): as many lanes as
+(`Elements-Total-Count`), the page size and how long the answers take (`plan`): as many lanes as
 keep the request budget busy at that round trip, and windows enough that those in flight hold a
 small part of the list; windows only if they read the list clearly faster than one pass, what
 each window costs counted (the empty page that ends it). Near answers, a short list (a typical
@@ -19,8 +19,9 @@ before, the question.
 
 Some elements silently ignore criteria they do not support, and every window would then read the
 whole list. Before cutting, a second question asks for the records past the oldest one: a hub that
-answers with the oldest one again ignored the where, and the slice is read in one pass. A third
-asks for the newest record (`orderBy=updated_at desc`). Windows of equal length then cover
+answers with the oldest one again ignored the where, and the slice is read in one pass. Its answer,
+unlike the first, counts nothing, and its round trip decides (the first can only rule windows
+out). A third asks for the newest record (`orderBy=updated_at desc`). Windows of equal length then cover
 `[oldest, newest]`, with one window `[start, oldest)` before them and the last one reaching to
 `end`, so that nothing depends on the hub honouring `orderBy`: a hub that ignores it answers some
 record, and the first or last window then holds more of the list. Correctness does not rest on
