@@ -366,8 +366,8 @@ def _kill_after_a_window_of_sends_beyond_one_still_read(run: StreamingRun, messa
 
 
 def _hub_config_in_windows(box: RunningSandbox) -> Dict[str, Any]:
-    """The sandbox's 500 sends in pages of 50: long enough to be read in windows (a window pays
-    with two pages or more; in the default pages of 200 they are read in one pass)."""
+    """The sandbox's 500 sends in pages of 50: long enough to be read in windows when the hub's
+    answers are far (`HUB_LATENCY`; in the default pages of 200 they are read in one pass)."""
     config = box.config("cloud_elements")
     config["backend"]["page_size"] = 50
     return config
@@ -376,17 +376,14 @@ def _hub_config_in_windows(box: RunningSandbox) -> Dict[str, Any]:
 HUB_LATENCY = {**LATENCY, "path_prefix": "/elements/api-v2"}
 
 
-@pytest.mark.parametrize("latency", [pytest.param([], id="near"), pytest.param([HUB_LATENCY], id="at-250-ms")])
-def test_hub_sync_in_windows_killed_mid_sends_reads_again_only_unfinished_windows(
-    box: RunningSandbox, catalog: Dict[str, Any], latency: List[Dict[str, Any]]
-) -> None:
+def test_hub_windows_killed_mid_sends_read_again_only_unfinished_windows(box: RunningSandbox, catalog: Dict[str, Any]) -> None:
     """Only the windows not read whole are read again."""
     config = _hub_config_in_windows(box)
     # Holds the first window (from the start of time to the oldest send): the windows after it
     # are read whole before it, and the kill lands with it unfinished.
     first_window = {"where_contains": "updated_at >= '1970-01-01T00:00:00.000Z' AND updated_at <= "}
     hold = {**HOLD_SENDS, "path_prefix": "/elements/api-v2/hubs/rewards/sent-gifts", "every": 1, **first_window}
-    box.control("POST", "faults", [*latency, hold])
+    box.control("POST", "faults", [HUB_LATENCY, hold])
     killed = StreamingRun(config, catalog, on_message=_kill_after_a_window_of_sends_beyond_one_still_read, timeout=120).run()
     box.control("DELETE", "faults")
     assert killed.killed, "the sync ended before a window of sends was read whole beyond one still being read"
@@ -407,6 +404,57 @@ def test_hub_sync_in_windows_killed_mid_sends_reads_again_only_unfinished_window
     assert read_again == [], "a send of a window read whole before the kill was read again"
     delivered = {r["id"] for r in killed.as_run().records_of("sends") + resumed.records_of("sends")}
     assert len(delivered) == box.stats()["records"]["sends"]
+    assert set(_stream_state(last_states(resumed), "sends")) == {"updated_at"}
+
+
+FAR_HUB_SENDS = 1200
+
+
+@pytest.fixture(scope="module")
+def far_hub() -> Iterator[RunningSandbox]:
+    """A hub whose every answer comes 250 ms late, at Sendoso's 10 requests a second, with sends
+    enough to be read in windows in pages of 50."""
+    with start_isolated_sandbox("--seed", "11", "--scale", str(FAR_HUB_SENDS), "--rate-limit", "10", "--latency", "250") as running:
+        yield running
+
+
+def _kill_at_the_state_past_a_third(states: int) -> Callable[[StreamingRun, Dict[str, Any]], None]:
+    """SIGKILL, as when the platform loses the pod, at the `states`-th state of sends written
+    once a third of the sends is out."""
+    seen: List[Dict[str, Any]] = []
+
+    def kill(run: StreamingRun, message: Dict[str, Any]) -> None:
+        if message["type"] == "STATE" and message["state"]["stream"]["stream_descriptor"]["name"] == "sends":
+            out = sum(1 for m in run.messages if m["type"] == "RECORD" and m["record"]["stream"] == "sends")
+            if out >= FAR_HUB_SENDS / 3:
+                seen.append(message)
+                if len(seen) == states:
+                    run.kill()
+
+    return kill
+
+
+@pytest.mark.parametrize("states", [pytest.param(1, id="first-state-past-a-third"), pytest.param(3, id="third-state-past-a-third")])
+def test_hub_sync_in_windows_killed_past_a_third_of_its_sends_reads_again_at_most_a_quarter_of_them(
+    far_hub: RunningSandbox, discovered: Dict[str, Any], states: int
+) -> None:
+    config = far_hub.config("cloud_elements")
+    config["backend"]["page_size"] = 50
+    sends_only = configured_catalog(discovered, ["sends"], incremental=True)
+    far_hub.control("POST", "reset")
+    streaming = StreamingRun(config, sends_only, on_message=_kill_at_the_state_past_a_third(states), timeout=120).run()
+    assert streaming.killed, "the sync ended before it could be killed"
+    killed = streaming.as_run()
+    assert any("updated_at <= " in where for where in far_hub.stats()["where"]), "sends were not read in windows"
+    state = last_states(killed)
+
+    resumed = guarded_run("read", config=config, catalog=sends_only, state=state, known_secrets=[far_hub.info["access_token"]])
+
+    assert resumed.returncode == 0, resumed.errors
+    before, after = {r["id"] for r in killed.records_of("sends")}, [r["id"] for r in resumed.records_of("sends")]
+    assert len(before | set(after)) == FAR_HUB_SENDS
+    read_again = before.intersection(after)
+    assert len(read_again) <= FAR_HUB_SENDS / 4, f"{len(read_again)} of {len(before)} sends delivered before the kill came again"
     assert set(_stream_state(last_states(resumed), "sends")) == {"updated_at"}
 
 
@@ -447,7 +495,9 @@ def test_hub_state_of_an_interrupted_pass_is_read_by_a_sync_in_windows(box: Runn
         if r["updated_at"] >= cursor
     }
 
+    box.control("POST", "faults", HUB_LATENCY)
     run = guarded_run("read", config=_hub_config_in_windows(box), catalog=catalog, state=state, known_secrets=[box.info["access_token"]])
+    box.control("DELETE", "faults")
 
     assert run.returncode == 0, run.errors
     assert any("updated_at <= " in where for where in box.stats()["where"]), "sends were not read in windows"

@@ -34,7 +34,7 @@ from source_sendoso.cdk_seams import state_manager_of
 from source_sendoso.checkpoints import PASS, CheckpointedPages, PageCheckpointCursor, PassPosition
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, max_concurrent_requests, read_pages_concurrently
-from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead
+from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead, WindowStates
 
 
 def _read(name: str) -> Any:
@@ -83,6 +83,9 @@ class SendosoComponentFactory(ModelToComponentFactory):
             # The CDK carries every key of an incoming state into the states it writes: the
             # finished pass would carry its position on, the finished windows those read before.
             stream_state = {key: value for key, value in stream_state.items() if key not in (PASS, WINDOWS)}
+        windows = None if plain else _windows_of(component_definition, config)
+        # The CDK's cursor of a stream read in windows writes its states through them (windows.WindowStates).
+        states = WindowStates(self.get_message_repository(), state_manager_of(self)) if windows is not None else None
         cursor = super().create_concurrent_cursor_from_datetime_based_cursor(
             model_type,
             component_definition,
@@ -90,14 +93,13 @@ class SendosoComponentFactory(ModelToComponentFactory):
             stream_namespace,
             stream_state,
             config,
-            message_repository=message_repository,
+            message_repository=message_repository or states,
             **kwargs,
         )
         if plain:
             return cursor
         user_filter = stream_filter(config, stream_name)
         where = ceql.render(user_filter) if user_filter is not None else ""
-        windows = _windows_of(component_definition, config)
         if windows is not None:
             return CursorWindows(
                 cursor,
@@ -105,8 +107,7 @@ class SendosoComponentFactory(ModelToComponentFactory):
                 **windows,
                 where=where,
                 interrupted=WindowsRead.from_state(stream_name, windows_read) if windows_read is not None else None,
-                message_repository=self.get_message_repository(),
-                state_manager=state_manager_of(self),
+                states=states,
             )
         return PageCheckpointCursor(
             cursor,
@@ -137,6 +138,8 @@ class SendosoComponentFactory(ModelToComponentFactory):
         # read inside its child's partition generator, one page after another; a cursor other
         # than these two would close a slice per page.
         cursor = getattr(stream, "cursor", None)
+        if not is_parent and isinstance(cursor, CursorWindows):
+            cursor.read_in_lanes(stream)
         if not is_parent and isinstance(cursor, (PageCheckpointCursor, FinalStateCursor)):
             read_pages_concurrently(stream, config, cursor if isinstance(cursor, PageCheckpointCursor) else None)
         return stream
@@ -157,7 +160,9 @@ def _windows_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> Opt
     """How a stream whose manifest says `windows` is read in windows of its cursor (windows.py),
     unless the config reads one request at a time."""
     concurrency = max_concurrent_requests(config)
-    if not (definition.get("$parameters") or {}).get("windows") or concurrency < 2:
+    # The CDK hands the definition over as the model's fields (`parameters`) and only then adds `$parameters`.
+    parameters = definition.get("$parameters") or definition.get("parameters") or {}
+    if not parameters.get("windows") or concurrency < 2:
         return None
     rate = config.get("requests_per_second", 10)
     return {"concurrency": concurrency, "requests_per_second": rate if isinstance(rate, (int, float)) else 10}

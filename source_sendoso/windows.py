@@ -2,45 +2,49 @@
 
 The hub pages with tokens, each from the answer before it: one list is read no faster than its
 round trips, about 3.5 pages a second at 250 ms, a third of Sendoso's 10 requests a second.
-Here the sync's one slice of the cursor, `[start, end]`, is cut into windows, each a slice of
-its own: the CDK's concurrent engine reads them side by side (up to `max_concurrent_requests`),
-each asking the hub for `updated_at >= <window start> AND updated_at <= <window end>` (manifest
-`hub_requester`) and following its own page tokens.
+Here the sync's one slice of the cursor, `[start, end]`, is cut into windows, each asking the
+hub for `updated_at >= <window start> AND updated_at <= <window end>` (manifest `hub_requester`)
+and following its own page tokens. A few lanes (partitions of the CDK's concurrent engine, each
+read by one of its worker threads) read the windows side by side, each lane taking the oldest
+window no lane has taken yet and reading it whole before it takes the next.
 
-Where to cut: one request first asks for the oldest record of the slice (`orderBy=updated_at asc`,
-`pageSize=1`, `returnCount=true`, the slice's where). Windows of equal length then cover
-`[oldest, end]`, with one window `[start, oldest)` before them, so that nothing depends on the hub
-honouring `orderBy`: a hub that ignores it answers some record, and the first window then holds
-more of the list. How many: as many requests as must be in flight to fill `requests_per_second`
-at the round trip the first request took (Little's law), twice over because the records are not
-spread evenly, at most twice `max_concurrent_requests`, and no more than half the pages the
-slice holds when the hub tells its total (`Elements-Total-Count`): each window costs one request
-more than the pages of its records (the empty page that ends it). Fewer than two windows, and the
-slice is read in one pass: near answers or a short list (a typical incremental sync) cost one
-request more than before, the question.
+Whether and how: one request first asks for the oldest record of the slice (`orderBy=updated_at
+asc`, `pageSize=1`, `returnCount=true`, the slice's where). From how many records the hub counts
+(`Elements-Total-Count`), the page size and how long the answers take (`plan`): as many lanes as
+keep the request budget busy at that round trip, and windows enough that those in flight hold a
+small part of the list; windows only if they read the list clearly faster than one pass, what
+each window costs counted (the empty page that ends it). Near answers, a short list (a typical
+incremental sync) or a hub that does not count are read in one pass: one request more than
+before, the question.
 
 Some elements silently ignore criteria they do not support, and every window would then read the
 whole list. Before cutting, a second question asks for the records past the oldest one: a hub that
-answers with the oldest one again ignored the where, and the slice is read in one pass. Correctness
-does not rest on that question: the record filter (components.CeqlRecordFilter) checks both bounds
-of the window, so a record is emitted by exactly one window even when every window receives the
-whole list.
+answers with the oldest one again ignored the where, and the slice is read in one pass. Its answer,
+unlike the first, counts nothing, and its round trip decides (the first can only rule windows
+out). A third asks for the newest record (`orderBy=updated_at desc`). Windows of equal length then cover
+`[oldest, newest]`, with one window `[start, oldest)` before them and the last one reaching to
+`end`, so that nothing depends on the hub honouring `orderBy`: a hub that ignores it answers some
+record, and the first or last window then holds more of the list. Correctness does not rest on
+the questions: the record filter (components.CeqlRecordFilter) checks both bounds of the window,
+so a record is emitted by exactly one window even when every window receives the whole list.
 
-State: every window is a slice of the CDK's cursor, which writes the state as windows close: the
-highest cursor value of the windows done without a gap from the start, the same
-`{"updated_at": ...}` as a sync read in one pass. The windows done beyond a window still being
-read are added to it, with the user's filter they were read under::
+State: a window read whole closes as a slice of the CDK's cursor, whose state is the highest
+cursor value of the windows done without a gap from the start, the same `{"updated_at": ...}` as
+a sync read in one pass. The windows done beyond a window still being read are added to it, with
+the user's filter they were read under, in the one state message each window's close writes
+(`WindowStates`)::
 
     {"updated_at": "2024-03-01T10:00:00.000Z",
      "windows": {"where": "", "read": [{"start": "2024-07-01T00:00:00.000Z",
                                         "end": "2024-08-15T23:59:59.999Z",
                                         "highest_seen": "2024-08-15T22:10:00.000Z"}]}}
 
-A sync killed mid-way resumes from the cursor and reads again only what those windows leave out:
-at most the windows that were being read. A window read whole stays read: a send that changed
-since moves past the end of the interrupted sync, into the window that the resumed sync reads last.
-Within a window there is no checkpoint per page: a send that changes between the syncs leaves its
-window, and the sends behind it move up a page, so a page number within a window would skip one
+As the lanes take the windows oldest first, the cursor follows close behind: a sync killed at any
+point resumes from the cursor and reads again only what those windows leave out, the windows that
+were being read, one per lane. A window read whole stays read: a send that changed since moves
+past the end of the interrupted sync, into the window that the resumed sync reads last. Within a
+window there is no checkpoint per page: a send that changes between the syncs leaves its window,
+and the sends behind it move up a page, so a page number within a window would skip one
 (checkpoints.py keeps one for streams read in one pass, whose list a change does not leave). The
 CDK carries an incoming state's keys into the states it writes, so the factory takes `windows` out
 and hands it here: the state of a finished sync has none. A state from a version without windows
@@ -54,19 +58,25 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import requests
 
+from airbyte_cdk.models import AirbyteMessage, Level, Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
-from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.message import LogMessage, MessageRepository
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.core import StreamData
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_sendoso.cdk_seams import replace_slicer_and_retriever, slicer_and_retriever_of
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
 from source_sendoso.slices import WINDOW, is_window
@@ -74,8 +84,58 @@ from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCur
 
 LOGGER = logging.getLogger("airbyte")
 WINDOWS = "windows"  # entry of the state: the windows read whole beyond the cursor
+_LANE = "windows_lane"  # extra field of a lane's slice: the windows its lane takes them from
 # A window's end is one cursor unit before the next one's start (the CDK's cursor merges them).
 _UNIT = timedelta(milliseconds=1)
+# A killed sync reads again the windows in flight, one per lane: with four windows per lane or
+# more, at most about a quarter of the list; on a long list, windows of this many pages keep it
+# to a few pages per lane, a smaller part the longer the list, for about a tenth more requests.
+_WINDOWS_PER_LANE = 4
+_PAGES_PER_WINDOW = 16
+_MAX_WINDOWS = 1000  # the CDK's cursor merges its slices, one per window, each time one closes
+# The connector's CPU per record it reads (parsed, filtered, written): one pass reads the hub's
+# sends at 5,000-6,000 records a second when nothing else limits it (README, figure 1).
+_CPU_PER_RECORD_S = 0.0002
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a list is read in windows: how many, and how many lanes read them at once."""
+
+    windows: int
+    lanes: int
+
+
+def plan(total: Optional[int], page_size: Optional[int], round_trip: float, rate: float, concurrency: int) -> Optional[Plan]:
+    """How to read a list of `total` records in windows, at the round trip (in seconds) the hub's
+    answers took; None to read it in one pass.
+
+    `rate`: the requests per second of the budget (0: none); `concurrency`: the most lanes.
+    """
+    if not total or not page_size:
+        return None  # a hub that does not count: windows could not be sized
+    pages = -(-total // page_size)
+    page_cpu = page_size * _CPU_PER_RECORD_S
+    # Pages a second the read can take: the budget's, and no more than the connector handles.
+    pace = min(rate, 1 / page_cpu) if rate > 0 else 1 / page_cpu
+    # Lanes enough to keep it busy, each waiting a round trip and the connector's work on a page
+    # per request, and a quarter more for slower answers. More would only fetch pages to wait in
+    # the CDK's queue (memory), and leave more windows in flight to read again after a kill.
+    lanes = min(concurrency, max(2, math.ceil(1.25 * pace * (round_trip + page_cpu))))
+    count = min(pages, _MAX_WINDOWS, max(_WINDOWS_PER_LANE * lanes, -(-pages // _PAGES_PER_WINDOW)))
+    # Windows pay when they read the list in less time than one pass, by a tenth at least (the
+    # threads they add). One pass waits a round trip per page and its empty last page, no faster
+    # than the pace. Windows first wait two round trips (the records past the oldest, the
+    # newest), then send their pages, an empty page per window and half a page more for the
+    # part-full last one, at the pace or as fast as the round trips of their lanes allow. At
+    # answers a few milliseconds away one pass already keeps the pace, and windows would only add
+    # requests and threads. At 10 requests a second they pay from about 200 ms on a list of 24
+    # pages, from 125 ms on one of 100.
+    one_pass = max((pages + 1) * round_trip, (pages + 1) / pace)
+    in_windows = 2 * round_trip + (pages + 1.5 * count) * max(1 / pace, round_trip / lanes)
+    if count < 2 or 1.1 * in_windows >= one_pass:
+        return None
+    return Plan(count, lanes)
 
 
 @dataclass(frozen=True)
@@ -129,6 +189,32 @@ def _window_of_state(value: Any) -> Optional[WindowRead]:
     return WindowRead(start, end, highest_in_utc)
 
 
+class WindowStates(MessageRepository):
+    """The message repository of the CDK's cursor of a stream read in windows: each state that
+    cursor writes goes out with the windows read whole beyond it, as one message. (Written after
+    the cursor's own, a second message could be cut off by a kill between the two.)"""
+
+    def __init__(self, repository: MessageRepository, state_manager: ConnectorStateManager) -> None:
+        self._repository = repository
+        self._state_manager = state_manager
+        # Set by the stream's CursorWindows: its name and the state to write instead, if any.
+        self.stream_name = ""
+        self.state_with_windows: Callable[[], Optional[Mapping[str, Any]]] = lambda: None
+
+    def emit_message(self, message: AirbyteMessage) -> None:
+        state = self.state_with_windows() if message.type == Type.STATE else None
+        if state is not None:
+            self._state_manager.update_state_for_stream(self.stream_name, None, state)
+            message = self._state_manager.create_state_message(self.stream_name, None)
+        self._repository.emit_message(message)
+
+    def log_message(self, level: Level, message_provider: Callable[[], LogMessage]) -> None:
+        self._repository.log_message(level, message_provider)
+
+    def consume_queue(self) -> Iterable[AirbyteMessage]:
+        return self._repository.consume_queue()
+
+
 class CursorWindows(WrappedCursor):
     """The CDK's cursor of one incremental stream, its one slice handed out as windows."""
 
@@ -141,8 +227,7 @@ class CursorWindows(WrappedCursor):
         requests_per_second: float,
         where: str = "",
         interrupted: Optional[WindowsRead] = None,
-        message_repository: Optional[MessageRepository] = None,
-        state_manager: Optional[ConnectorStateManager] = None,
+        states: Optional[WindowStates] = None,
     ) -> None:
         super().__init__(cursor)
         self._stream_name = stream_name
@@ -151,31 +236,49 @@ class CursorWindows(WrappedCursor):
         self._rate = requests_per_second
         self._where = where
         self._interrupted = interrupted
-        self._message_repository = message_repository
-        self._state_manager = state_manager
+        if states is not None:
+            states.stream_name, states.state_with_windows = stream_name, self._state_with_windows
         self._retriever: Optional[SimpleRetriever] = None
+        self._in_lanes = False
         self._window_highest = HighestOnThread(self._field)
         # The windows of this sync, in order, with those read whole so far (and the highest cursor
         # value among the records of each): what the state says beyond the CDK's cursor.
         self._planned: list[tuple[str, str]] = []
         self._read: dict[tuple[str, str], Optional[str]] = {}
-        self._lock = threading.Lock()
+        # Held while a window closes, and again as the CDK's cursor writes the state (reentrant).
+        self._lock = threading.RLock()
 
     def probe_with(self, retriever: SimpleRetriever) -> None:
         """Called once the stream's retriever exists: it asks for the oldest record."""
         self._retriever = retriever
 
+    def read_in_lanes(self, stream: AbstractStream) -> None:
+        """Called once the stream exists: its windows are read by lanes (`WindowLanes`). Without
+        it, or on a CDK whose internals differ from those relied on, each window is a partition
+        of its own, all handed to the CDK's workers at once."""
+        parts = slicer_and_retriever_of(stream)
+        if parts is not None:
+            replace_slicer_and_retriever(stream, parts[0], WindowLanes(parts[1]))
+            self._in_lanes = True
+
     def observe(self, record: Record) -> None:
         self._window_highest.see(record)
 
     def close_partition(self, partition: Partition) -> None:
-        highest, window = self._window_highest.take(), partition.to_slice()
+        window = partition.to_slice()
+        if _lanes_of(window) is not None:
+            return  # a lane: each of its windows closed when it was read whole
+        highest = self._window_highest.take()
         if is_window(window):
             assert window is not None
             self._close(partition, WindowRead(window["start_time"], window["end_time"], highest))
             return
         self._tell(highest, window)
         self._cursor.close_partition(partition)
+
+    def window_read(self, window: StreamSlice) -> None:
+        """On the lane's thread, every record of `window` out: the window closes."""
+        self._close(SliceRead(self._stream_name, window), WindowRead(window["start_time"], window["end_time"], self._window_highest.take()))
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         for whole in self._cursor.stream_slices():
@@ -186,40 +289,61 @@ class CursorWindows(WrappedCursor):
             yield from self._windows(whole, start, end)
 
     def _windows(self, whole: StreamSlice, start: datetime, end: datetime) -> Iterable[StreamSlice]:
-        bounds = self._bounds(whole, start, end)
+        cut = self._cut_at(whole, start, end)
         read_before = self._read_before(start, end)
-        if bounds is None and not read_before:
+        if cut is None and not read_before:
             yield whole  # nothing to read, too little, or answers too near to gain: one pass
             return
-        windows = _cut(_ranges(bounds or [start], end), read_before)
+        bounds, lanes = cut or ([start], 1)
+        windows = _cut(_ranges(bounds, end), read_before)
         with self._lock:
             self._planned = sorted([*windows, *((w.start, w.end) for w in read_before)])
         for window in read_before:
             # The CDK's cursor is told of a window read before as if this sync had read it.
             self._close(SliceRead(self._stream_name, _window_slice(whole, window.start, window.end)), window)
-        for low, high in windows:
-            yield _window_slice(whole, low, high)
+        slices = [_window_slice(whole, low, high) for low, high in windows]
+        if not self._in_lanes:
+            yield from slices
+            return
+        taken = _Windows(self, slices)
+        for _ in range(min(lanes, len(slices))):
+            yield StreamSlice(partition=whole.partition, cursor_slice=whole.cursor_slice, extra_fields={**whole.extra_fields, _LANE: taken})
 
-    def _bounds(self, whole: StreamSlice, start: datetime, end: datetime) -> Optional[list[datetime]]:
-        """Where the windows of `[start, end]` start, or None to read it in one pass."""
-        oldest, total, round_trip = self._probe(whole)
-        in_flight = self._rate * round_trip if self._rate else self._concurrency
-        count = min(2 * self._concurrency, max(1, math.ceil(2 * in_flight)))
+    def _cut_at(self, whole: StreamSlice, start: datetime, end: datetime) -> Optional[tuple[list[datetime], int]]:
+        """Where the windows of `[start, end]` start and how many lanes read them, or None to
+        read it in one pass."""
+        oldest, total, first = self._probe(whole)
         page_size = self._page_size()
-        if total is not None and page_size:
-            count = min(count, -(-total // page_size) // 2)  # a window pays with two pages or more
-        if oldest is None or count < 2 or self._ignores_where(whole, oldest):
+        # The first answer also counted the records, which can take a hub longer than a page (the
+        # sandbox: 0.4 s for 100,000 sends, a page 4 ms): it can only rule windows out. The
+        # second question, asked before any window anyway, is a request like a page's.
+        if oldest is None or plan(total, page_size, first, self._rate, self._concurrency) is None:
+            return None
+        second = self._round_trip_past(whole, oldest)
+        if second is None:
+            return None
+        round_trip = min(first, second)
+        planned = plan(total, page_size, round_trip, self._rate, self._concurrency)
+        if planned is None:
             return None
         oldest = min(max(oldest, start), end)
+        newest = min(max(self._newest(whole) or end, oldest), end)
         bounds = [start] if oldest > start else []
-        step = (end - oldest) / count
-        bounds += [oldest + step * i for i in range(count)]
+        step, moment, cut = (newest + _UNIT - oldest) / planned.windows, oldest, 0
+        while moment <= newest:
+            bounds.append(moment)
+            cut += 1
+            # The lanes start together: their first windows, a lane's share of a window longer
+            # each, make them close in turn rather than all at once, with every other lane's
+            # window about whole then (the most a kill could make a resumed sync read again).
+            moment += step * min(1.0, cut / planned.lanes)
         bounds = sorted(set(moment.replace(microsecond=moment.microsecond // 1000 * 1000) for moment in bounds))
         LOGGER.info(
-            f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor from {utc_text(start)} to {utc_text(end)} "
-            f"(the oldest record at {utc_text(oldest)}, a first answer in {round_trip * 1000:.0f} ms)."
+            f"Stream '{self._stream_name}' is read in {len(bounds)} windows of its cursor, {planned.lanes} at a time, from "
+            f"{utc_text(start)} to {utc_text(end)} ({total} records, the oldest at {utc_text(oldest)}, the newest at "
+            f"{utc_text(newest)}; answers in {round_trip * 1000:.0f} ms)."
         )
-        return bounds
+        return bounds, planned.lanes
 
     def _read_before(self, start: datetime, end: datetime) -> list[WindowRead]:
         """The windows the interrupted sync read whole that this sync can leave out: within its
@@ -247,23 +371,23 @@ class CursorWindows(WrappedCursor):
         return kept
 
     def _close(self, partition: Partition, window: WindowRead) -> None:
-        """Closes a window in the CDK's cursor, which writes the state, and writes it again with the
-        windows read whole beyond the cursor, if any: under one lock, so that no state of the
-        CDK's cursor, which knows nothing of them, comes out after the one that names them."""
+        """Closes a window in the CDK's cursor, which writes the state (with the windows read
+        whole beyond the cursor, `_state_with_windows`)."""
         self._tell(window.highest_seen, partition.to_slice())
         with self._lock:
-            self._cursor.close_partition(partition)
             self._read[(window.start, window.end)] = window.highest_seen
-            if self._state_manager is None or self._message_repository is None:
-                return
+            self._cursor.close_partition(partition)
+
+    def _state_with_windows(self) -> Optional[Mapping[str, Any]]:
+        """The state to write instead of the CDK's cursor's: with the windows read whole beyond
+        the first one not read, if any."""
+        with self._lock:
             # The CDK's cursor covers the windows read without a gap from the first one.
             first_unread = next((i for i, key in enumerate(self._planned) if key not in self._read), len(self._planned))
             beyond = [WindowRead(*key, self._read[key]) for key in self._planned[first_unread:] if key in self._read]
             if not beyond:
-                return  # the CDK's cursor has just written the whole state
-            state = {**self._cursor.state, WINDOWS: WindowsRead(self._where, tuple(beyond)).as_state()}
-            self._state_manager.update_state_for_stream(self._stream_name, None, state)
-            self._message_repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+                return None
+            return {**self._cursor.state, WINDOWS: WindowsRead(self._where, tuple(beyond)).as_state()}
 
     def _tell(self, highest: Optional[str], stream_slice: Optional[Mapping[str, Any]]) -> None:
         """The CDK's cursor is told the highest cursor value of a slice's records, as one record."""
@@ -284,38 +408,48 @@ class CursorWindows(WrappedCursor):
         total = int(total_text) if total_text.isdigit() else None
         return (min(moments) if moments else None), total, round_trip
 
-    def _ignores_where(self, whole: StreamSlice, oldest: datetime) -> bool:
-        """Whether the hub, asked for the records of the slice past `oldest`, answers with one that
-        is not (the oldest again, as it honours `orderBy` or ignores it alike both times)."""
+    def _newest(self, whole: StreamSlice) -> Optional[datetime]:
+        """The cursor value of the record the hub lists last by cursor; None if it cannot say."""
+        try:
+            _, moments = self._first_by_cursor(whole, whole, order="desc")
+        except Exception:  # the windows then reach to the slice's end, as long as they need be
+            return None
+        return max(moments) if moments else None
+
+    def _round_trip_past(self, whole: StreamSlice, oldest: datetime) -> Optional[float]:
+        """How long the hub took to answer a request for the records of the slice past `oldest`;
+        None if it answered with one that is not (the oldest again, as it honours `orderBy` or
+        ignores it alike both times): it ignores the where."""
         past_oldest = StreamSlice(
             partition=whole.partition,
             cursor_slice={**whole.cursor_slice, "start_time": utc_text(oldest + _UNIT)},
             extra_fields=whole.extra_fields,
         )
+        began = time.monotonic()
         try:
             # Selected as records of the whole slice: the record filter would drop the very record
             # that gives a hub ignoring the where away.
             _, moments = self._first_by_cursor(past_oldest, whole)
         except Exception as error:
             LOGGER.warning(f"Stream '{self._stream_name}' is read in one pass: asking for the records past its oldest failed ({error}).")
-            return True
+            return None
         if any(moment <= oldest for moment in moments):
             LOGGER.warning(
                 f"Stream '{self._stream_name}' is read in one pass: asked for the records with {self._field} after "
                 f"{utc_text(oldest)}, the hub answered one at {utc_text(min(moments))}. It ignores the where, so each window "
                 "would read the whole list."
             )
-            return True
-        return False
+            return None
+        return time.monotonic() - began
 
     def _first_by_cursor(
-        self, asked: StreamSlice, selected_as: StreamSlice, **params: str
+        self, asked: StreamSlice, selected_as: StreamSlice, order: str = "asc", **params: str
     ) -> tuple[Optional[requests.Response], list[datetime]]:
-        """The hub's answer to a request for the first record of `asked` by cursor, and the
-        cursor values of the records in it, read as records of `selected_as`."""
+        """The hub's answer to a request for the first record of `asked` by cursor (in `order`),
+        and the cursor values of the records in it, read as records of `selected_as`."""
         assert self._retriever is not None
         response = self._retriever.requester.send_request(
-            stream_slice=asked, request_params={"orderBy": f"{self._field} asc", "pageSize": 1, **params}
+            stream_slice=asked, request_params={"orderBy": f"{self._field} {order}", "pageSize": 1, **params}
         )
         if response is None:
             return None, []
@@ -328,6 +462,45 @@ class CursorWindows(WrappedCursor):
         strategy = getattr(getattr(self._retriever, "paginator", None), "pagination_strategy", None)
         size = strategy.get_page_size() if strategy is not None else None
         return size if isinstance(size, int) and size > 0 else None
+
+
+class _Windows:
+    """The windows of one sync not taken by a lane yet, oldest first."""
+
+    def __init__(self, cursor: CursorWindows, windows: list[StreamSlice]) -> None:
+        self.cursor = cursor
+        self._left = deque(windows)
+        self._lock = threading.Lock()
+
+    def take(self) -> Optional[StreamSlice]:
+        with self._lock:
+            return self._left.popleft() if self._left else None
+
+
+def _lanes_of(stream_slice: Optional[Mapping[str, Any]]) -> Optional[_Windows]:
+    return stream_slice.extra_fields.get(_LANE) if isinstance(stream_slice, StreamSlice) else None
+
+
+class WindowLanes(Retriever):
+    """A stream's retriever, reading a lane: the oldest window no lane has taken, whole, then
+    the next, until none is left. A window closes once its records are out, on the lane's thread:
+    its state goes out after them. A window that fails ends its lane and is not closed; the other
+    lanes read on."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[StreamData]:
+        windows = _lanes_of(stream_slice)
+        if windows is None:
+            yield from self._retriever.read_records(records_schema, stream_slice)
+            return
+        while (window := windows.take()) is not None:
+            yield from self._retriever.read_records(records_schema, window)
+            windows.cursor.window_read(window)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._retriever, name)
 
 
 def _window_slice(whole: StreamSlice, low: str, high: str) -> StreamSlice:
