@@ -9,7 +9,7 @@ The direct API has no date filter: the second read fetches every page again and 
 changed sends by their cursor. The hub is sent `where=updated_at >= '<state>'`, so it
 should answer only the changed sends (and the send at the saved cursor itself, which an
 inclusive cursor reads again): their own pages, plus the empty page that ends the listing, plus
-one request that asks for the oldest changed send and their count (source_sendoso/windows.py:
+one request that asks for the oldest changed send and their count (source_sendoso/cursors/windows.py:
 few pages are read in one pass).
 """
 
@@ -88,7 +88,7 @@ def run(scale: int = 20_000, changed_share: float = 0.01) -> dict[str, Any]:
             # The second read answers the changed sends and the send(s) at the saved cursor
             # itself (the cursor is inclusive, `>=`): their own pages, plus the empty page
             # that ends a hub listing, plus on the hub the question that decides whether to read
-            # in windows (source_sendoso/windows.py).
+            # in windows (source_sendoso/cursors/windows.py).
             entry["extra_requests"] = 2 if name == "hub" else 1
             entry["changes_own_pages_plus_one"] = math.ceil(max(entry["second"]["records"], 1) / page_size) + entry["extra_requests"]
             entry["within_bound"] = entry["second"]["pages"] <= entry["changes_own_pages_plus_one"]

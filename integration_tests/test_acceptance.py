@@ -680,7 +680,7 @@ def test_a_read_from_each_checkpoint_returns_exactly_the_records_at_or_after_it(
                 boundary = instant(checkpoint[name][cursor[-1]])
                 older = [v for v in _cursor_values(replayed.get(name, []), cursor) if v < boundary]
                 assert not older, f"checkpoint {number}, {name}: {len(older)} records older than the state"
-                # A pass in progress resumes after the pages it had read (source_sendoso/checkpoints.py).
+                # A pass in progress resumes after the pages it had read (source_sendoso/cursors/checkpoints.py).
                 unread = records[name][emitted.get(name, 0) :] if "pass" in checkpoint[name] else records[name]
                 wanted = {key_of(r, primary_key) for r in unread if instant(field_at(r, cursor)) >= boundary}
             else:

@@ -130,5 +130,5 @@ def test_on_the_hub_the_cursor_is_pushed_down_and_only_the_changes_pages_are_fet
     assert f"updated_at >= '{cursor}'" in stats["where"][-1]
     pages = stats["requests"]["GET /elements/api-v2/hubs/rewards/sent-gifts 200"] - before
     # The changes' own pages, the empty page that ends the list, and the question that finds
-    # them too few to read in windows of the cursor (source_sendoso/windows.py).
+    # them too few to read in windows of the cursor (source_sendoso/cursors/windows.py).
     assert pages <= math.ceil((len(changed) + 1) / page_size) + 2

@@ -1,7 +1,7 @@
 """Resume after a crash: `read` killed with SIGKILL half way through `sends`, then restarted
 with the last state it emitted.
 
-Every incremental stream writes its state after every page (source_sendoso/checkpoints.py):
+Every incremental stream writes its state after every page (source_sendoso/cursors/checkpoints.py):
 until its pass is done, the cursor stays where the pass started and `pass.next_page` says
 where the pass got to. The direct API's pages are read several at a time (source_sendoso/pages.py):
 the position is then the lowest page not read yet. What is asserted, with the pages read one at a

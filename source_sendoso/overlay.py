@@ -31,10 +31,10 @@ from airbyte_cdk.sources.streams.concurrent.cursor import FinalStateCursor
 
 from source_sendoso import ceql
 from source_sendoso.cdk_seams import state_manager_of
-from source_sendoso.checkpoints import PASS, CheckpointedPages, PageCheckpointCursor, PassPosition
+from source_sendoso.cursors.checkpoints import PASS, CheckpointedPages, PageCheckpointCursor, PassPosition
+from source_sendoso.cursors.windows import WINDOWS, CursorWindows, WindowsRead, WindowStates
 from source_sendoso.filters import stream_filter
 from source_sendoso.pages import PagesInOrder, max_concurrent_requests, read_pages_concurrently
-from source_sendoso.windows import WINDOWS, CursorWindows, WindowsRead, WindowStates
 
 
 def _read(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The hub's sends cut into windows of their cursor (source_sendoso/windows.py), and the record
+"""The hub's sends cut into windows of their cursor (source_sendoso/cursors/windows.py), and the record
 filter that keeps a record in exactly one window whatever the hub does with `where`.
 
 End to end (the real entrypoint against the sandbox, windows read side by side, a hub that
@@ -26,9 +26,9 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_sendoso.ceql.instants import CURSOR_DATETIME_FORMAT, instant, utc_text
+from source_sendoso.cursors.windows import CursorWindows, WindowRead, WindowsRead, WindowStates, plan
 from source_sendoso.filters import CeqlRecordFilter
 from source_sendoso.slices import is_window
-from source_sendoso.windows import CursorWindows, WindowRead, WindowsRead, WindowStates, plan
 
 START, END = "2024-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"
 

@@ -79,8 +79,8 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_sendoso.cdk_seams import replace_slicer_and_retriever, slicer_and_retriever_of
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
+from source_sendoso.cursors.wrapped import HighestOnThread, SliceRead, WrappedCursor
 from source_sendoso.slices import WINDOW, is_window
-from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 LOGGER = logging.getLogger("airbyte")
 WINDOWS = "windows"  # entry of the state: the windows read whole beyond the cursor

@@ -59,8 +59,8 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_sendoso.ceql.instants import utc_text_of
 from source_sendoso.config_errors import unreadable_state_entry
+from source_sendoso.cursors.wrapped import HighestOnThread, SliceRead, WrappedCursor
 from source_sendoso.slices import RESUME_PAGE, is_page_slice
-from source_sendoso.wrapped_cursor import HighestOnThread, SliceRead, WrappedCursor
 
 PASS = "pass"
 LOGGER = logging.getLogger("airbyte")
