@@ -1,37 +1,20 @@
-"""The pages of a Sendoso list, read several at a time.
+"""The pages of a Sendoso list, read several at a time (users, groups, touches, sends).
 
-Sendoso answers a page in a few hundred milliseconds and allows 10 requests a second. Read one
-page after another, a list goes as fast as its round trips: about 4 pages a second at 250 ms,
-a third of what the rate limit allows. Here the first page of a list is read alone, and once it
-tells the list's total (`total_count`, `total_users`, ...) the pages after it are read by up to
-`max_concurrent_requests` lanes at once: partitions of the CDK's concurrent engine, each read by
-one of its worker threads, each taking the lowest page no lane has taken yet, all of them under
-the source's one API budget, which lets the pages out in page order.
+Read one after another, a list goes as fast as its round trips: about 4 pages a second at
+250 ms, a third of Sendoso's 10 requests a second. The first page is read alone; once it tells
+the list's total, up to `max_concurrent_requests` lanes (partitions of the CDK's concurrent
+engine) each take the lowest page no lane has taken, under the one budget, which lets pages
+out in page order.
 
-The total is not trusted to end the list (it is *unverified* whether Sendoso keeps it exact):
+The total is *unverified*, so it never ends the list: a page that comes back short or empty
+does; the lane of the last announced page reads on while pages come back full; a list without
+a total is read by one lane. Progress is a watermark, the lowest page not read yet: an
+incremental stream's checkpoint (cursors/checkpoints.py) follows it, so a state never goes out
+ahead of its records, and pages start only below `watermark + max_concurrent_requests`, so a
+killed sync reads again at most the pages in flight. A lane that fails stops the pass.
 
-- a first page without a total, or with no page announced after it, is read on by its own
-  lane, one page after another, exactly as a list is read with `max_concurrent_requests: 1`;
-- the lane of the last announced page reads on past it for as long as pages come back full
-  (an understated total, or records added during the sync);
-- a page that comes back short or empty ends the list: no page after it is started. Pages
-  already started are read (an overstated total costs an empty page each), and their records,
-  if any, go out too.
-
-Progress is a watermark: the lowest page not read yet, every page before it read and its records
-out. An incremental stream writes its checkpoint (`pass.next_page`, checkpoints.py) each time the
-watermark moves, so a state never goes out ahead of the records it covers. Pages are started only
-below `watermark + max_concurrent_requests`: a sync killed on its way reads again, when it resumes,
-at most the pages that were in flight, however slow one of them was. Nothing relies on an order
-of records or pages, which Sendoso does not document: each page's records go out together, one
-page after another in whatever order the pages come back.
-
-A lane that fails stops the pass: no page is started after it and the pass does not finish, so
-its last checkpoint stays the one to resume from.
-
-The CDK builds a stream's partitions from one stream slicer and reads them through one retriever,
-and has no public way to give a built stream another slicer: `read_pages_concurrently` replaces
-both in the stream it is given, through `cdk_seams`.
+The CDK has no public way to give a built stream another slicer: `read_pages_concurrently`
+replaces the stream's slicer and retriever through `cdk_seams`.
 """
 
 from __future__ import annotations

@@ -1,39 +1,23 @@
-"""A checkpoint after every page of an incremental stream.
+"""A checkpoint after every page of an incremental stream read in one pass.
 
-The CDK writes a stream's state when its slice closes. Sendoso's lists have no date filter
-and no documented order, so an incremental stream is one slice, read whole: left to the CDK,
-a sync killed on page 900 of 1,000 starts that stream over. Here the state is also written
-after every page.
-
-Until a pass is done, nothing is known of the records on the pages still to come (any of them
-may be older than the ones read), so the cursor stays where the pass started and the state
-adds ``pass``, the position reached::
+Sendoso's lists have no date filter and no documented order, so an incremental stream is one
+slice, read whole: left to the CDK, a sync killed on page 900 of 1,000 starts over. Until a pass
+is done nothing is known of the pages still to come (any record on them may be older than those
+read), so the cursor stays where the pass started and the state adds `pass`, the position::
 
     {"updated_at": "2025-01-01T00:00:00.000Z",
      "pass": {"next_page": 38, "per_page": 100, "backend": "sendoso", "where": "",
               "highest_seen": "2025-03-04T10:00:00.000Z"}}
 
-A restarted sync reads on from ``next_page`` with the same lower bound, and ends without
-``pass``, its cursor at ``highest_seen``: the highest value read before the interruption,
-not after it. The pages before the position were read before the interruption; a record on
-them that changed while no sync ran is not read again by this pass, and a cursor past the
-interruption would skip that change for good. Changes read after the resume come back on the
-next sync (once more, never lost). The direct API is asked for that page number; the hub for
-``page=<n>`` once, then its page tokens as usual (tokens are not kept: they belong to one
-sync). The position is only as good as the listing it counts in: a page
-size, a filter or a backend other than the interrupted pass's starts the pass again from its
-first page. Records added at the front of a list while no sync runs push the rest along, so
-a resumed pass may read a record twice; it never skips one. A server that ignored the page
-asked for would restart the pass: more reading, nothing lost.
+A resumed sync reads on from `next_page` (the hub: `page=<n>` once, then its tokens) with the
+same lower bound, and ends with its cursor at `highest_seen`, the highest value read before the
+interruption: a cursor past it would skip for good a change made meanwhile to a page already
+read. A position counts only in its own listing: another page size, filter or backend starts
+the pass over. A resumed pass may read a record twice; it never skips one.
 
-The records of a page are on the output queue before the paginator is asked for the next
-page, and the state goes through the same queue, so a state never overtakes the records it
-covers. When the pages of a direct API list are read several at a time (pages.py), the
-position is the lowest page not read yet, every page before it read and its records out;
-``highest_seen`` counts every page read so far, below the position or not. Cursor values are
-the canonical UTC text the stream's transformations write (``YYYY-MM-DDTHH:MM:SS.mmmZ``), so
-the highest is found by comparing text; the CDK's cursor is told the highest of each page
-rather than parsing every record.
+A state goes through the same queue as the records, after them, so it never overtakes the
+records it covers. Cursor values are the canonical UTC text the streams write, so the highest
+is found by comparing text, and the CDK's cursor is told it once per page.
 """
 
 from __future__ import annotations

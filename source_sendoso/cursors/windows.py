@@ -1,55 +1,32 @@
-"""The sends of the hub, read in windows of their cursor, several at a time.
+"""The hub's sends, read in windows of their cursor, several at a time.
 
 The hub pages with tokens, each from the answer before it: one list is read no faster than its
-round trips, about 3.5 pages a second at 250 ms, a third of Sendoso's 10 requests a second.
-Here the sync's one slice of the cursor, `[start, end]`, is cut into windows, each asking the
-hub for `updated_at >= <window start> AND updated_at <= <window end>` (manifest `hub_requester`)
-and following its own page tokens. A few lanes (partitions of the CDK's concurrent engine, each
-read by one of its worker threads) read the windows side by side, each lane taking the oldest
-window no lane has taken yet and reading it whole before it takes the next.
+round trips, about 3.5 pages a second at 250 ms. Here the sync's one slice of the cursor is cut
+into windows, each asking for `updated_at >= <start> AND updated_at <= <end>` and following its
+own tokens; a few lanes (partitions of the CDK's concurrent engine) each take the oldest window
+left and read it whole before taking the next.
 
-Whether and how: one request first asks for the oldest record of the slice (`orderBy=updated_at
-asc`, `pageSize=1`, `returnCount=true`, the slice's where). From how many records the hub counts
-(`Elements-Total-Count`), the page size and how long the answers take (`plan`): as many lanes as
-keep the request budget busy at that round trip, and windows enough that those in flight hold a
-small part of the list; windows only if they read the list clearly faster than one pass, what
-each window costs counted (the empty page that ends it). Near answers, a short list (a typical
-incremental sync) or a hub that does not count are read in one pass: one request more than
-before, the question.
-
-Some elements silently ignore criteria they do not support, and every window would then read the
-whole list. Before cutting, a second question asks for the records past the oldest one: a hub that
-answers with the oldest one again ignored the where, and the slice is read in one pass. Its answer,
-unlike the first, counts nothing, and its round trip decides (the first can only rule windows
-out). A third asks for the newest record (`orderBy=updated_at desc`). Windows of equal length then cover
-`[oldest, newest]`, with one window `[start, oldest)` before them and the last one reaching to
-`end`, so that nothing depends on the hub honouring `orderBy`: a hub that ignores it answers some
-record, and the first or last window then holds more of the list. Correctness does not rest on
-the questions: the record filter (components.CeqlRecordFilter) checks both bounds of the window,
-so a record is emitted by exactly one window even when every window receives the whole list.
+Whether and how (`plan`): a first question asks for the oldest record and the count, a second
+for the records past the oldest (a hub that answers the oldest again ignores `where`: one pass;
+its round trip decides), a third for the newest. Lanes enough to keep the budget busy at that
+round trip, windows enough that those in flight hold a small part of the list; windows only if
+they beat one pass, the empty page each costs counted. Correctness does not rest on the
+questions: the record filter checks both bounds of a window, so each record is emitted by
+exactly one window whatever the hub does with `where`.
 
 State: a window read whole closes as a slice of the CDK's cursor, whose state is the highest
-cursor value of the windows done without a gap from the start, the same `{"updated_at": ...}` as
-a sync read in one pass. The windows done beyond a window still being read are added to it, with
-the user's filter they were read under, in the one state message each window's close writes
-(`WindowStates`)::
+value of the windows done without a gap from the start. The windows done beyond it are listed,
+with the filter they were read under, in the one state each close writes (`WindowStates`)::
 
     {"updated_at": "2024-03-01T10:00:00.000Z",
      "windows": {"where": "", "read": [{"start": "2024-07-01T00:00:00.000Z",
                                         "end": "2024-08-15T23:59:59.999Z",
                                         "highest_seen": "2024-08-15T22:10:00.000Z"}]}}
 
-As the lanes take the windows oldest first, the cursor follows close behind: a sync killed at any
-point resumes from the cursor and reads again only what those windows leave out, the windows that
-were being read, one per lane. A window read whole stays read: a send that changed since moves
-past the end of the interrupted sync, into the window that the resumed sync reads last. Within a
-window there is no checkpoint per page: a send that changes between the syncs leaves its window,
-and the sends behind it move up a page, so a page number within a window would skip one
-(checkpoints.py keeps one for streams read in one pass, whose list a change does not leave). The
-CDK carries an incoming state's keys into the states it writes, so the factory takes `windows` out
-and hands it here: the state of a finished sync has none. A state from a version without windows
-has none; an earlier version reads one with them as a state from the cursor (more reading, nothing
-skipped).
+A killed sync resumes from the cursor and reads again only the windows that were in flight.
+There is no checkpoint per page within a window: a send that changes leaves its window, and the
+sends behind it move up a page, so a page number would skip one. A finished sync's state has
+no `windows` (the factory takes it out of the incoming state).
 """
 
 from __future__ import annotations
