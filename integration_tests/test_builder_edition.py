@@ -24,6 +24,9 @@ import pytest
 import yaml
 from sandbox import RunningSandbox, configured_catalog, run_connector, start_sandbox
 
+# Runs the CDK's own runners stream by stream, beside the package: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 EDITION = yaml.safe_load((REPO / "builder" / "manifest.yaml").read_text(encoding="utf-8"))
 BACKENDS = ("sendoso", "cloud_elements")

@@ -15,6 +15,9 @@ import pytest
 from reliability import guarded_run, records_by_stream, start_isolated_sandbox
 from sandbox import RunningSandbox, configured_catalog, run_connector
 
+# Reads at the real 10 requests a second and behind latency: `make test-fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 LATENCY = [{"kind": "slow", "path_prefix": prefix, "seconds": 0.1} for prefix in ("/api/v3", "/elements/api-v2/hubs/rewards")]
 BACKENDS = ["sendoso", "cloud_elements"]
 
