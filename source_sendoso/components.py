@@ -28,6 +28,7 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
@@ -39,22 +40,25 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
+from source_sendoso.error_handlers import NOT_CHECKED, checked_body
 
 
 @dataclass
 class SendosoPageExtractor(DpathExtractor):
-    """The records of a Sendoso page, and, from its first page, the stream's size.
+    """The records of a page, read from the parse the response guard made of it, and, from the
+    first page of a Sendoso list, the stream's size.
 
-    Each list answers its total under its own name (`total_count`, `total_users`, ...).
+    Each Sendoso list answers its total under its own name (`total_count`, `total_users`, ...).
     The first page's total becomes an ESTIMATE trace message, so the Airbyte UI can show
-    how far a long sync has come. The estimate is never used to stop paging.
+    how far a long sync has come. The estimate is never used to stop paging. The hub's lists
+    have no total (`total_key` empty).
     """
 
     total_key: str = ""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        # The first page is the one asked for without `page`; only it is read twice.
-        if "page" not in parse_qs(urlparse(response.request.url or "").query):
+        # The first page is the one asked for without `page`.
+        if self.total_key and "page" not in parse_qs(urlparse(response.request.url or "").query):
             total = _json_object(response).get(self.total_key)
             if isinstance(total, int) and not isinstance(total, bool):
                 _emit_estimate(self._stream_name, total)
@@ -67,9 +71,14 @@ class SendosoPageExtractor(DpathExtractor):
         """DpathExtractor's answer for a path of plain keys, by looking the keys up.
 
         `dpath.get` finds `sends` by walking every value of the page (about 27 µs per
-        record, the largest single cost of a read, measured); the answer is the same.
+        record, the largest single cost of a read, measured); the answer is the same. The page
+        is the one the response guard parsed when there is one: the JSON decoder would parse
+        it again, to the same value (a body orjson cannot read never gets this far).
         """
-        for body in self.decoder.decode(response):
+        parsed = checked_body(response, take=True) if type(self.decoder) is JsonDecoder else NOT_CHECKED
+        # What JsonDecoder yields: the items of a list, else the one value.
+        bodies = self.decoder.decode(response) if parsed is NOT_CHECKED else parsed if isinstance(parsed, list) else (parsed,)
+        for body in bodies:
             extracted: Any = body
             for key in path:
                 extracted = extracted.get(key) if isinstance(extracted, dict) else None
@@ -92,10 +101,12 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _json_object(response: requests.Response) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
+    body = checked_body(response)
+    if body is NOT_CHECKED:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
     return body if isinstance(body, dict) else {}
 
 
