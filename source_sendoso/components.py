@@ -275,6 +275,9 @@ def _instant_in_utc(value: Any) -> Any:
     """
     if type(value) is not str:
         return value
+    converted = _last_converted
+    if value is converted[0]:
+        return converted[1]
     length = len(value)
     if length == 25 or length == 29:
         minute_of_day = _MINUTE_OF_DAY.get(value[10:16])
@@ -298,8 +301,17 @@ def _instant_in_utc(value: Any) -> Any:
 
 def _in_utc_or_none(text: str) -> Optional[str]:
     """`utc_text_of`, by the fast path where there is one."""
+    global _last_converted
     in_utc = _instant_in_utc(text)
+    _last_converted = (text, in_utc)
     return in_utc if in_utc is not text else utc_text_of(text)
+
+
+# The timestamp `SendUpdatedAt` converted last, and what `_instant_in_utc` made of it: the
+# schema's conversion of the same record meets the very same text object again (the latest
+# status update's `occurred_at`, or `created_at`). Compared by identity, which the tuple's
+# reference keeps valid, so that a thread reading another's pair gets a right answer too.
+_last_converted: tuple[Any, Any] = (None, None)
 
 
 # The parts of Sendoso's forms, each mapped to what the arithmetic needs: `T13:53` -> 833

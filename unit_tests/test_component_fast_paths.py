@@ -24,8 +24,9 @@ from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 
 from source_sendoso import components
 from source_sendoso.ceql.instants import instant_ms
-from source_sendoso.components import SendosoPageExtractor, SendUpdatedAt
+from source_sendoso.components import CanonicalTypes, SendosoPageExtractor, SendUpdatedAt
 from source_sendoso.error_handlers import ResponseGuard
+from source_sendoso.filters import stream_schemas
 
 # -- the extractor ------------------------------------------------------------------------------
 
@@ -207,3 +208,15 @@ def _reference_in_utc(text: str) -> str:
 @example(text="2024-02-30T10:00:00-07:00")  # no such day
 def test_a_timestamp_in_utc_is_the_millisecond_reading(text: str) -> None:
     assert components._instant_in_utc(text) == _reference_in_utc(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(created=_sendoso_forms, occurred=st.lists(_sendoso_forms, max_size=3))
+def test_a_sends_timestamps_in_utc_are_the_same_after_its_updated_at_was_derived(created: str, occurred: list[str]) -> None:
+    # CanonicalTypes reuses the conversion SendUpdatedAt made of the latest timestamp.
+    record = {"created_at": created, "status_updates": [{"status": "x", "occurred_at": o} for o in occurred]}
+    SendUpdatedAt().transform(record)
+    CanonicalTypes().transform(record, stream_schemas()["sends"])
+
+    assert record["created_at"] == _reference_in_utc(created)
+    assert [update["occurred_at"] for update in record["status_updates"]] == [_reference_in_utc(o) for o in occurred]
