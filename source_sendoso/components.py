@@ -62,7 +62,7 @@ class SendosoPageExtractor(DpathExtractor):
             total = _json_object(response).get(self.total_key)
             if isinstance(total, int) and not isinstance(total, bool):
                 _emit_estimate(self._stream_name, total)
-        path = [part.eval(self.config) for part in self._records_path]
+        path = self._fixed_path if self._fixed_path is not None else [part.eval(self.config) for part in self._records_path]
         if self.record_expander is not None or not all(isinstance(key, str) and _PLAIN_KEY.match(key) for key in path):
             return super().extract_records(response)
         return self._records_at(response, path)
@@ -91,6 +91,11 @@ class SendosoPageExtractor(DpathExtractor):
         super().__post_init__(parameters)
         # The public `field_path`, interpolated as DpathExtractor does it for itself.
         self._records_path = [InterpolatedString.create(part, parameters=parameters) for part in self.field_path]
+        # A path given by the stream's parameters (`records_key`) is the same on every page:
+        # rendered once, not once per page (a Jinja render each). One that reads the config is
+        # rendered per page, as DpathExtractor renders it.
+        reads_config = any("config" in part.string for part in self._records_path)
+        self._fixed_path = None if reads_config else [part.eval(self.config) for part in self._records_path]
         self._stream_name = parameters.get("name", "")
         if isinstance(self.total_key, str) and "{{" in self.total_key:
             self.total_key = InterpolatedString.create(self.total_key, parameters=parameters).eval(self.config)
