@@ -28,6 +28,7 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.dpath_extractor import DpathExtractor
 from airbyte_cdk.sources.declarative.extractors.type_transformer import TypeTransformer as DeclarativeTypeTransformer
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
@@ -39,26 +40,29 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_sendoso.ceql.instants import instant, utc_text, utc_text_of
 from source_sendoso.ceql.values import decimal_of
 from source_sendoso.config_errors import shorten
+from source_sendoso.error_handlers import NOT_CHECKED, checked_body
 
 
 @dataclass
 class SendosoPageExtractor(DpathExtractor):
-    """The records of a Sendoso page, and, from its first page, the stream's size.
+    """The records of a page, read from the parse the response guard made of it, and, from the
+    first page of a Sendoso list, the stream's size.
 
-    Each list answers its total under its own name (`total_count`, `total_users`, ...).
+    Each Sendoso list answers its total under its own name (`total_count`, `total_users`, ...).
     The first page's total becomes an ESTIMATE trace message, so the Airbyte UI can show
-    how far a long sync has come. The estimate is never used to stop paging.
+    how far a long sync has come. The estimate is never used to stop paging. The hub's lists
+    have no total (`total_key` empty).
     """
 
     total_key: str = ""
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        # The first page is the one asked for without `page`; only it is read twice.
-        if "page" not in parse_qs(urlparse(response.request.url or "").query):
+        # The first page is the one asked for without `page`.
+        if self.total_key and "page" not in parse_qs(urlparse(response.request.url or "").query):
             total = _json_object(response).get(self.total_key)
             if isinstance(total, int) and not isinstance(total, bool):
                 _emit_estimate(self._stream_name, total)
-        path = [part.eval(self.config) for part in self._records_path]
+        path = self._fixed_path if self._fixed_path is not None else [part.eval(self.config) for part in self._records_path]
         if self.record_expander is not None or not all(isinstance(key, str) and _PLAIN_KEY.match(key) for key in path):
             return super().extract_records(response)
         return self._records_at(response, path)
@@ -67,9 +71,14 @@ class SendosoPageExtractor(DpathExtractor):
         """DpathExtractor's answer for a path of plain keys, by looking the keys up.
 
         `dpath.get` finds `sends` by walking every value of the page (about 27 µs per
-        record, the largest single cost of a read, measured); the answer is the same.
+        record, the largest single cost of a read, measured); the answer is the same. The page
+        is the one the response guard parsed when there is one: the JSON decoder would parse
+        it again, to the same value (a body orjson cannot read never gets this far).
         """
-        for body in self.decoder.decode(response):
+        parsed = checked_body(response, take=True) if type(self.decoder) is JsonDecoder else NOT_CHECKED
+        # What JsonDecoder yields: the items of a list, else the one value.
+        bodies = self.decoder.decode(response) if parsed is NOT_CHECKED else parsed if isinstance(parsed, list) else (parsed,)
+        for body in bodies:
             extracted: Any = body
             for key in path:
                 extracted = extracted.get(key) if isinstance(extracted, dict) else None
@@ -82,6 +91,11 @@ class SendosoPageExtractor(DpathExtractor):
         super().__post_init__(parameters)
         # The public `field_path`, interpolated as DpathExtractor does it for itself.
         self._records_path = [InterpolatedString.create(part, parameters=parameters) for part in self.field_path]
+        # A path given by the stream's parameters (`records_key`) is the same on every page:
+        # rendered once, not once per page (a Jinja render each). One that reads the config is
+        # rendered per page, as DpathExtractor renders it.
+        reads_config = any("config" in part.string for part in self._records_path)
+        self._fixed_path = None if reads_config else [part.eval(self.config) for part in self._records_path]
         self._stream_name = parameters.get("name", "")
         if isinstance(self.total_key, str) and "{{" in self.total_key:
             self.total_key = InterpolatedString.create(self.total_key, parameters=parameters).eval(self.config)
@@ -92,10 +106,12 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _json_object(response: requests.Response) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
+    body = checked_body(response)
+    if body is NOT_CHECKED:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
     return body if isinstance(body, dict) else {}
 
 
@@ -264,6 +280,9 @@ def _instant_in_utc(value: Any) -> Any:
     """
     if type(value) is not str:
         return value
+    converted = _last_converted
+    if value is converted[0]:
+        return converted[1]
     length = len(value)
     if length == 25 or length == 29:
         minute_of_day = _MINUTE_OF_DAY.get(value[10:16])
@@ -287,8 +306,17 @@ def _instant_in_utc(value: Any) -> Any:
 
 def _in_utc_or_none(text: str) -> Optional[str]:
     """`utc_text_of`, by the fast path where there is one."""
+    global _last_converted
     in_utc = _instant_in_utc(text)
+    _last_converted = (text, in_utc)
     return in_utc if in_utc is not text else utc_text_of(text)
+
+
+# The timestamp `SendUpdatedAt` converted last, and what `_instant_in_utc` made of it: the
+# schema's conversion of the same record meets the very same text object again (the latest
+# status update's `occurred_at`, or `created_at`). Compared by identity, which the tuple's
+# reference keeps valid, so that a thread reading another's pair gets a right answer too.
+_last_converted: tuple[Any, Any] = (None, None)
 
 
 # The parts of Sendoso's forms, each mapped to what the arithmetic needs: `T13:53` -> 833

@@ -4,7 +4,9 @@
   empty) would be read as a page without records, which ends paging: every later page lost. A
   page that is not the one asked for (a Sendoso page whose `current_page` says another; a hub
   page byte for byte the one before it) would deliver its records twice. Both are retried. A
-  hub 404 that only says "No <things> found" is an empty result, not a failure.
+  hub 404 that only says "No <things> found" is an empty result, not a failure. The body it
+  parsed to check a page is kept with the response (`checked_body`), so that the page's
+  records are read from that one parse.
 - `HubCredentialErrors`: a hub 401 or 403 as the config error that names the secret to fix.
 """
 
@@ -83,7 +85,10 @@ class ResponseGuard(DeclarativeErrorHandler):
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             return _retry(f"Sendoso answered {where} with HTTP 200 and a body that is not valid JSON ({error}); retrying.")
-        return self._check_repeat(response, body, parsed, where)
+        resolution = self._check_repeat(response, body, parsed, where)
+        if resolution is None:
+            setattr(response, _CHECKED_BODY, parsed)
+        return resolution
 
     def _check_repeat(self, response: requests.Response, body: bytes, parsed: Any, where: str) -> Optional[ErrorResolution]:
         url = str(response.request.url if response.request is not None else response.url)
@@ -123,6 +128,25 @@ class ResponseGuard(DeclarativeErrorHandler):
             "Retry the sync later; if it persists, contact Sendoso support."
         )
         raise AirbyteTracedException(message=failure, internal_message=failure, failure_type=FailureType.transient_error)
+
+
+# The attribute of a response that holds the body the guard parsed, once it let the page through.
+_CHECKED_BODY = "sendoso_checked_body"
+NOT_CHECKED: Any = object()
+
+
+def checked_body(response: requests.Response, *, take: bool = False) -> Any:
+    """The JSON body `ResponseGuard` parsed from `response` and let through, or `NOT_CHECKED`.
+
+    Parsing a page costs as much as reading its records (orjson builds every object), so the
+    records are read from this parse instead of a second one. `take` hands it over: the records
+    are then changed in place (derived fields, one form per field), and whoever asks after
+    that gets `NOT_CHECKED` and parses the body as it came.
+    """
+    body = getattr(response, _CHECKED_BODY, NOT_CHECKED)
+    if take and body is not NOT_CHECKED:
+        delattr(response, _CHECKED_BODY)
+    return body
 
 
 def _repeat_of(previous: Optional[Tuple[Optional[str], bytes]], page: Optional[str], body: bytes) -> Optional[str]:

@@ -1,6 +1,7 @@
 """The per-record fast paths of components.py give the answers of the slow ways they replace.
 
-- `SendosoPageExtractor` looks plain keys up instead of letting `dpath.get` walk the page;
+- `SendosoPageExtractor` looks plain keys up instead of letting `dpath.get` walk the page, in
+  the body the response guard parsed instead of parsing it again;
 - `SendUpdatedAt` compares instants as datetimes instead of epoch milliseconds, and timestamps
   written alike as text;
 - `CanonicalTypes` writes Sendoso's own timestamp forms in UTC by arithmetic on the text.
@@ -23,7 +24,9 @@ from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 
 from source_sendoso import components
 from source_sendoso.ceql.instants import instant_ms
-from source_sendoso.components import SendosoPageExtractor, SendUpdatedAt
+from source_sendoso.components import CanonicalTypes, SendosoPageExtractor, SendUpdatedAt
+from source_sendoso.error_handlers import ResponseGuard
+from source_sendoso.filters import stream_schemas
 
 # -- the extractor ------------------------------------------------------------------------------
 
@@ -51,12 +54,28 @@ def _dpath_answer(body: Any, path: list[str]) -> list[Any]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(body=_json, path=st.lists(st.sampled_from(["sends", "users", "x"]), max_size=2))
-def test_extractor_fast_path_answers_what_dpath_answers(body: Any, path: list[str]) -> None:
+@given(body=_json, path=st.lists(st.sampled_from(["sends", "users", "x"]), max_size=2), checked=st.booleans())
+def test_extractor_fast_path_answers_what_dpath_answers(body: Any, path: list[str], checked: bool) -> None:
     extractor = SendosoPageExtractor(field_path=path, config={}, parameters={"name": "sends"}, decoder=JsonDecoder(parameters={}))
     decoded = list(JsonDecoder(parameters={}).decode(_response(body)))
     expected = [record for part in decoded for record in _dpath_answer(part, path)]
-    assert list(extractor.extract_records(_response(body))) == expected
+    response = _response(body)
+    if checked:
+        # As in a read: the guard has let the page through, and its parse is read.
+        assert ResponseGuard(config={}, parameters={}).interpret_response(response) is None
+    assert list(extractor.extract_records(response)) == expected
+
+
+def test_records_changed_after_they_were_read_do_not_change_a_second_reading_of_the_page() -> None:
+    body = {"sends": [{"id": 1, "created_at": "2024-01-01T00:00:00-07:00"}]}
+    response = _response(body)
+    assert ResponseGuard(config={}, parameters={}).interpret_response(response) is None
+    extractor = SendosoPageExtractor(field_path=["sends"], config={}, parameters={"name": "sends"}, decoder=JsonDecoder(parameters={}))
+
+    for record in extractor.extract_records(response):
+        record["created_at"] = "2024-01-01T07:00:00.000Z"
+
+    assert list(extractor.extract_records(response)) == body["sends"]
 
 
 def test_extractor_with_a_glob_in_its_path_still_goes_through_dpath() -> None:
@@ -189,3 +208,15 @@ def _reference_in_utc(text: str) -> str:
 @example(text="2024-02-30T10:00:00-07:00")  # no such day
 def test_a_timestamp_in_utc_is_the_millisecond_reading(text: str) -> None:
     assert components._instant_in_utc(text) == _reference_in_utc(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(created=_sendoso_forms, occurred=st.lists(_sendoso_forms, max_size=3))
+def test_a_sends_timestamps_in_utc_are_the_same_after_its_updated_at_was_derived(created: str, occurred: list[str]) -> None:
+    # CanonicalTypes reuses the conversion SendUpdatedAt made of the latest timestamp.
+    record = {"created_at": created, "status_updates": [{"status": "x", "occurred_at": o} for o in occurred]}
+    SendUpdatedAt().transform(record)
+    CanonicalTypes().transform(record, stream_schemas()["sends"])
+
+    assert record["created_at"] == _reference_in_utc(created)
+    assert [update["occurred_at"] for update in record["status_updates"]] == [_reference_in_utc(o) for o in occurred]

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
-from .instants import instant_ms
+from .instants import instant_ms, is_utc_text
 from .nodes import And, Comparison, Expr, In, IsNull, Like, Or, Path, Text, Value
 from .values import LiteralForms, ScalarTest, decimal_of, like_matcher, literal_forms, number_of, text_of
 
@@ -97,7 +97,19 @@ def _instant_text_test(op: Callable[[Any, Any], bool], forms: LiteralForms) -> S
             return op(value, literal_text)
         return op(text_of(value), literal_text)
 
-    return test
+    if not is_utc_text(literal_text):
+        return test
+
+    def test_in_one_form(value: Any) -> bool:
+        # A cursor's condition (`updated_at >= '2024-01-02T03:04:05.000Z'`) on a cursor written
+        # in the same form, on every record. Text of this length with `T`, `.` and `Z` here is
+        # either that form, whose text order is its instants' order, or no date form at all,
+        # which compares as text: either way the text comparison is the answer.
+        if type(value) is str and len(value) == 24 and value[23] == "Z" and value[19] == "." and value[10] == "T":
+            return op(value, literal_text)
+        return test(value)
+
+    return test_in_one_form
 
 
 def _number_test(op: Callable[[Any, Any], bool], forms: LiteralForms) -> ScalarTest:

@@ -3,6 +3,7 @@
 import operator
 import re
 import sys
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import ceql_strategies
@@ -28,6 +29,7 @@ from source_sendoso.ceql import (
 from source_sendoso.ceql.instants import parse_by_arithmetic, parse_with_datetime
 from source_sendoso.ceql.values import like_matcher
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- building blocks ------------------------------------------------------------------------
@@ -258,6 +260,29 @@ def test_date_forms_compare_as_their_instants(left, right, op):
 
 
 # -- the fast paths agree with their plain references -----------------------------------------
+
+
+one_form_texts = st.builds(
+    lambda moment_ms: (_EPOCH + timedelta(milliseconds=moment_ms)).isoformat(timespec="milliseconds")[:-6] + "Z",
+    st.integers(-62_135_596_800_000, 253_402_300_799_999),
+)
+# Text of the one form's length and separators, valid or not, and date forms of other shapes.
+one_form_shaped = st.one_of(
+    one_form_texts,
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", fullmatch=True),
+    st.text(min_size=24, max_size=24).map(lambda text: text[:10] + "T" + text[11:19] + "." + text[20:23] + "Z"),
+    ceql_strategies.date_like_texts,
+)
+
+
+@SETTINGS
+@given(one_form_shaped, one_form_texts, st.sampled_from(["<", "<=", ">", ">=", "=", "!="]))
+def test_a_literal_in_the_one_form_compares_as_the_rules_say(value, literal, op):
+    # A cursor's condition takes a shortcut for values written in the literal's form.
+    value_ms, literal_ms = parse_by_arithmetic(value), parse_by_arithmetic(literal)
+    compare = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq, "!=": operator.ne}[op]
+    expected = compare(value_ms, literal_ms) if value_ms is not None else compare(value, literal)
+    assert evaluates_cleanly(Comparison(Field(("t",)), op, Text(literal)), {"t": value}) == expected
 
 
 def reference_like(pattern: str, text: str) -> bool:
