@@ -8,21 +8,21 @@
 transformation and filter: about what a bare CDK manifest for the stream costs.
 `--patch-cdk` is an experiment: it removes two CDK per-record costs in the process (see
 `patch_cdk`), to measure what an upstream fix would be worth.
-The variant is written to a temporary file and `source-sendoso` runs from it, with the
-same entrypoint, components and schemas.
+The variant (of the package's manifest: the spine with its overlay applied) takes the
+manifest's place in the process, and `source-sendoso` runs from it, with the same entrypoint,
+components and schemas.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-import source_sendoso.source as source_module
+from source_sendoso import overlay
 from source_sendoso.run import run
 
 
@@ -99,16 +99,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv[:split])
     if args.patch_cdk:
         patch_cdk()
-    manifest = yaml.safe_load(source_module.MANIFEST.read_text())
+    manifest = overlay.manifest()
     for assignment in args.set:
         path, _, value = assignment.partition("=")
         _set(manifest, path, yaml.safe_load(value))
     if args.bare_sends:
         bare_sends(manifest)
-    folder = Path(tempfile.mkdtemp(prefix="sendoso-variant-"))
-    variant = folder / "manifest.yaml"
-    variant.write_text(yaml.safe_dump(manifest, sort_keys=False))
-    source_module.MANIFEST = variant
+    # The source asks for the manifest each time it is built, and edits the copy it is given.
+    overlay.manifest = lambda: copy.deepcopy(manifest)  # type: ignore[assignment]
     run(argv[split + 1 :])
 
 

@@ -66,10 +66,10 @@ def _report(args: List[str], error: AirbyteTracedException) -> None:
 
 
 # The collector's first threshold, in container allocations (CPython's default: 700). A read
-# allocates some 20 containers per record (a page's objects, the CDK's copies and messages), freed
-# by reference counting, never in cycles; at 700 the collector ran about 1,000 times per 100k
-# records and, in its full passes, walked the records waiting in the CDK's queue every time: a
-# tenth of the read's CPU. Cycles are still collected, just later.
+# allocates containers by the page (the page's objects, the CDK's copies and messages), freed by
+# reference counting, not in cycles; at 700 the collector ran about 1,000 times per 100k records
+# and its full passes walked every record waiting in the CDK's queue: a tenth of the read's CPU
+# (measured). Cycles are still collected, later.
 _GC_THRESHOLD = (50_000, 20, 10)
 
 
