@@ -67,9 +67,9 @@ def _report(args: List[str], error: AirbyteTracedException) -> None:
 
 # The collector's first threshold, in container allocations (CPython's default: 700). A read
 # allocates containers by the page (the page's objects, the CDK's copies and messages), freed by
-# reference counting, not in cycles; at 700 the collector ran about 1,000 times per 100k records
-# and its full passes walked every record waiting in the CDK's queue: a tenth of the read's CPU
-# (measured). Cycles are still collected, later.
+# reference counting, not in cycles; at 700 the collector ran over 1,100 times in a read of 100k
+# records and its full passes walked every record waiting in the CDK's queue: a tenth of the
+# read's CPU (measured). Cycles are still collected, later.
 _GC_THRESHOLD = (50_000, 20, 10)
 
 
