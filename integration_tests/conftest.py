@@ -25,6 +25,17 @@ def fresh_sandbox(sandbox: RunningSandbox) -> RunningSandbox:
     return sandbox
 
 
+@pytest.fixture(scope="module")
+def catalogs(sandbox: RunningSandbox) -> Dict[str, Dict[str, Any]]:
+    """What each backend discovers, by backend."""
+    found = {}
+    for backend in ("sendoso", "cloud_elements"):
+        run = run_connector("discover", config=sandbox.config(backend))
+        assert run.returncode == 0, run.errors
+        found[backend] = run.of_type("CATALOG")[0]["catalog"]
+    return found
+
+
 @pytest.fixture(scope="session")
 def discovered(sandbox: RunningSandbox) -> Dict[str, Any]:
     run = run_connector("discover", config=sandbox.config())

@@ -24,16 +24,6 @@ FILTERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def catalogs(sandbox: RunningSandbox) -> Dict[str, Dict[str, Any]]:
-    found = {}
-    for backend in BACKENDS:
-        run = run_connector("discover", config=sandbox.config(backend))
-        assert run.returncode == 0, run.errors
-        found[backend] = run.of_type("CATALOG")[0]["catalog"]
-    return found
-
-
 def _read(
     sandbox: RunningSandbox,
     backend_name: str,

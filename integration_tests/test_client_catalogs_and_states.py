@@ -18,16 +18,6 @@ from sandbox import ConnectorRun, RunningSandbox, run_connector
 BACKENDS = ["sendoso", "cloud_elements"]
 
 
-@pytest.fixture(scope="module")
-def catalogs(sandbox: RunningSandbox) -> Dict[str, Dict[str, Any]]:
-    found = {}
-    for backend in BACKENDS:
-        run = run_connector("discover", config=sandbox.config(backend))
-        assert run.returncode == 0, run.errors
-        found[backend] = run.of_type("CATALOG")[0]["catalog"]
-    return found
-
-
 def _sync_mode_warnings(run: ConnectorRun) -> List[str]:
     return [
         message["log"]["message"]
