@@ -12,7 +12,7 @@ what it needs, and applying it again changes nothing.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Optional, Tuple, TypeVar
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
@@ -102,19 +102,6 @@ def state_manager_of(factory: ModelToComponentFactory) -> ConnectorStateManager:
     """
     manager: ConnectorStateManager = factory._connector_state_manager
     return manager
-
-
-# --- the source's config -----------------------------------------------------------------
-
-
-def config_of(source: ConcurrentDeclarativeSource) -> Mapping[str, Any]:
-    """The config the source builds its streams from: the one it was given, migrated and
-    transformed by the manifest's config normalization rules.
-
-    Relies on `ConcurrentDeclarativeSource._config` (airbyte-cdk 7.39.1). No public hook serves:
-    `dynamic_streams` is a property without arguments, and the CDK's own reads `_config`.
-    """
-    return source._config or {}
 
 
 # --- a stream's partitions ---------------------------------------------------------------

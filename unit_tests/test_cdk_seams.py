@@ -31,7 +31,6 @@ from mock_server.requests import token_request
 from mock_server.responses import error_response, token_response
 from source_sendoso import cdk_seams
 from source_sendoso.cdk_seams import (
-    config_of,
     is_token_request_replaced,
     replace_slicer_and_retriever,
     replace_token_request,
@@ -186,19 +185,6 @@ def test_the_factory_state_manager_holds_the_state_the_source_was_given() -> Non
 
     assert manager.get_stream_state("groups", None) == {"updated_at": "2025-01-01T00:00:00.000Z"}, changed(
         "state_manager_of", "`ModelToComponentFactory._connector_state_manager` no longer holds the source's state"
-    )
-
-
-# --- config_of -----------------------------------------------------------------------------
-
-
-def test_the_source_config_is_the_config_it_was_given() -> None:
-    config = ConfigBuilder().with_backend(backend_type="cloud_elements").build()
-
-    seen = config_of(SourceSendoso(config=config))
-
-    assert (seen.get("backend") or {}).get("backend_type") == "cloud_elements", changed(
-        "config_of", "`ConcurrentDeclarativeSource._config` no longer holds the source's config"
     )
 
 
